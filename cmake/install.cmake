@@ -1,0 +1,28 @@
+# Install: headers, the library, an exported CMake package and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY include/htevents DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS htevents EXPORT htevents-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(EXPORT htevents-targets NAMESPACE htevents:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/htevents)
+
+configure_package_config_file(cmake/htevents-config.cmake.in
+  ${PROJECT_BINARY_DIR}/htevents-config.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/htevents)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/htevents-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/htevents-config.cmake ${PROJECT_BINARY_DIR}/htevents-config-version.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/htevents)
+
+# pkg-config: a static library needs its private dependencies on the link line too.
+if(BUILD_SHARED_LIBS)
+  set(HTEVENTS_PC_REQUIRES_PRIVATE "libcurl libzstd zlib simdjson")
+  set(HTEVENTS_PC_REQUIRES "")
+else()
+  set(HTEVENTS_PC_REQUIRES_PRIVATE "")
+  set(HTEVENTS_PC_REQUIRES "libcurl libzstd zlib simdjson")
+endif()
+configure_file(cmake/htevents.pc.in ${PROJECT_BINARY_DIR}/htevents.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/htevents.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

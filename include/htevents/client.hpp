@@ -1,0 +1,69 @@
+#pragma once
+/// The client: accepts messages on any thread, batches them on a serializer thread and sends them
+/// on a sender thread (libcurl multi). See docs/architecture.md.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "htevents/config.hpp"
+#include "htevents/message.hpp"
+#include "htevents/stats.hpp"
+#include "htevents/status.hpp"
+#include "htevents/writer.hpp"
+
+namespace htevents {
+inline namespace v0 {
+
+class Client {
+ public:
+  /// Validates the config (throws ConfigError naming the field), then starts the serializer and
+  /// sender threads. Nothing else throws, here or later.
+  explicit Client(std::string write_key, Config config = {});
+  /// close(config.request_timeout): bounded, never hangs.
+  ~Client();
+  Client(Client const&) = delete;
+  Client& operator=(Client const&) = delete;
+
+  /// Validates and encodes the message on the calling thread and queues it. Thread-safe. Never
+  /// waits for the network; waits only under Backpressure::block, at most enqueue_timeout.
+  /// Allocates nothing in steady state. Status::ok means accepted: from then on the message is
+  /// either delivered or handed to on_failure, never lost silently.
+  [[nodiscard]] Status enqueue(Identify const& message) noexcept;
+  [[nodiscard]] Status enqueue(Track const& message) noexcept;
+  [[nodiscard]] Status enqueue(Page const& message) noexcept;
+  [[nodiscard]] Status enqueue(Screen const& message) noexcept;
+  [[nodiscard]] Status enqueue(Group const& message) noexcept;
+  [[nodiscard]] Status enqueue(Alias const& message) noexcept;
+
+  /// Fast path: see writer.hpp. Thread-safe (each writer stays on its thread).
+  [[nodiscard]] TrackWriter track(std::string_view event) noexcept;
+  [[nodiscard]] IdentifyWriter identify() noexcept;
+  [[nodiscard]] PageWriter page(std::string_view name) noexcept;
+  [[nodiscard]] ScreenWriter screen(std::string_view name) noexcept;
+  [[nodiscard]] GroupWriter group(std::string_view group_id) noexcept;
+  [[nodiscard]] AliasWriter alias(std::string_view previous_id) noexcept;
+
+  /// Sends everything enqueued before the call and waits until each of those messages is
+  /// delivered or failed (on_failure called). False on timeout, after close, or from a callback.
+  bool flush(std::chrono::milliseconds timeout) noexcept;
+  /// Stops accepting (enqueue returns Status::closed), sends what is queued, waits for in-flight
+  /// requests and retries until the deadline, then hands what is left to on_failure with
+  /// FailureReason::deadline and joins the threads. True when everything was delivered or
+  /// failed by the server's answer before the deadline. Idempotent; from a callback it only
+  /// stops accepting and returns false.
+  bool close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) noexcept;
+
+  /// A snapshot of the counters. Thread-safe; takes a short lock.
+  [[nodiscard]] Stats stats() const noexcept;
+
+ private:
+  std::unique_ptr<detail::ClientCore> core_;
+};
+
+/// The library version, from CMake's project(): "X.Y.Z".
+[[nodiscard]] std::string_view version() noexcept;
+
+}  // namespace v0
+}  // namespace htevents

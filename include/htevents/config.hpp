@@ -1,0 +1,124 @@
+#pragma once
+/// Client configuration: one aggregate, every field defaulted. docs/configuration.md repeats each
+/// default and says when to change it. The library never reads environment variables.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "htevents/status.hpp"
+#include "htevents/value.hpp"
+
+namespace htevents {
+inline namespace v0 {
+
+/// Request body encoding. The server may refuse one (415); the client then falls back
+/// zstd -> gzip -> none and keeps the one that worked.
+enum class Compression : std::uint8_t { none, gzip, zstd };
+
+/// What enqueue does when max_queue_bytes is used up (the endpoint cannot keep up).
+enum class Backpressure : std::uint8_t {
+  block,        ///< wait up to enqueue_timeout for room, then return Status::queue_full
+  drop_newest,  ///< return Status::queue_full at once (this message is not accepted)
+  drop_oldest,  ///< evict the oldest queued messages (they go to on_failure) to make room
+  fail,         ///< return Status::queue_full at once
+};
+
+enum class LogLevel : std::uint8_t { debug, info, warn, error };
+
+/// Why an accepted message was not delivered.
+enum class FailureReason : std::uint8_t {
+  rejected,           ///< the server answered a permanent 4xx for its batch
+  retries_exhausted,  ///< max_attempts reached on retryable errors
+  deadline,           ///< close() timed out before it could be delivered
+  evicted,            ///< Backpressure::drop_oldest made room for newer messages
+};
+[[nodiscard]] std::string_view to_string(FailureReason reason) noexcept;
+
+/// One delivered batch, for on_success.
+struct Delivery {
+  std::size_t events = 0;              ///< messages in the batch
+  std::size_t bytes_uncompressed = 0;  ///< request body before compression
+  std::size_t bytes_sent = 0;          ///< request body on the wire
+  int http_status = 0;
+  int attempts = 0;                    ///< 1 when the first try succeeded
+};
+
+/// One message that will not be delivered, for on_failure. The views are valid only during the
+/// callback: copy what you keep.
+struct Failure {
+  FailureReason reason = FailureReason::rejected;
+  int http_status = 0;                ///< 0 when no answer came (timeout, connection error, eviction)
+  std::string_view detail{};          ///< e.g. "HTTP 400: {\"error\":...}" or "curl: Timeout was reached"
+  std::string_view message_json{};    ///< the message exactly as it would have been sent
+};
+
+/// Thrown by the Client constructor when a Config field is unusable; the message names the field.
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct Stats;
+
+/// Every field has a default that works against the real service.
+struct Config {
+  /// Requests go to POST {endpoint}/v1/batch; one trailing '/' is ignored. http or https only.
+  std::string endpoint = "https://us-east-1.hightouch-events.com";
+  /// Messages per request, at most.
+  std::size_t batch_size = 250;
+  /// The oldest pending message waits at most this long before its batch is sent.
+  std::chrono::milliseconds interval{5000};
+  /// Request body before compression, envelope included, at most.
+  std::size_t max_batch_bytes = 500'000;
+  /// One encoded message, at most; larger ones get Status::message_too_large at enqueue.
+  std::size_t max_message_bytes = 32'000;
+  /// Memory for queued, unsent messages across all threads. Must hold at least
+  /// 4 * max_message_bytes. Batch buffers (max_in_flight of them) come on top.
+  std::size_t max_queue_bytes = std::size_t{64} << 20;
+  /// What enqueue does when max_queue_bytes is used up.
+  Backpressure backpressure = Backpressure::block;
+  /// How long Backpressure::block may wait for room.
+  std::chrono::milliseconds enqueue_timeout{100};
+  /// Request body encoding.
+  Compression compression = Compression::zstd;
+  /// zstd: 1..19 (1 is fast and already ~10x on typical events); gzip: 1..9.
+  int compression_level = 1;
+  /// Concurrent HTTP requests; batches waiting for a retry count too.
+  std::size_t max_in_flight = 8;
+  /// Tries per batch, the first one included.
+  int max_attempts = 10;
+  /// Backoff between tries: full jitter in [0, min(retry_max, retry_base * 2^attempt)],
+  /// never less than the server's Retry-After (capped at retry_max).
+  std::chrono::milliseconds retry_base{100}, retry_max{10000};
+  /// One HTTP attempt, connection included.
+  std::chrono::milliseconds request_timeout{10000};
+  /// Sent as the batch context; context.library is always set by the client.
+  Context default_context{};
+  /// Called once per delivered batch. Runs on the sender thread, one callback at a time; keep it short.
+  std::function<void(Delivery const&)> on_success{};
+  /// Called once per failed or evicted message. Runs on a pipeline thread, one callback at a time.
+  /// It may call enqueue (subject to backpressure, never waiting: `block` acts as `fail` there),
+  /// flush or close (both return false at once when called from a callback).
+  std::function<void(Failure const&)> on_failure{};
+  /// Receives the library's log lines. Default (empty): errors and warnings to stderr.
+  std::function<void(LogLevel, std::string_view)> logger{};
+  /// Least level passed to the logger.
+  LogLevel log_level = LogLevel::warn;
+
+  // --- beyond api.md ---
+  /// Verify the server's TLS certificate and host name. Turn off only for local testing.
+  bool tls_verify = true;
+  /// A CA bundle file (PEM) instead of the system's.
+  std::string ca_bundle{};
+  /// When non-zero, on_stats gets a snapshot this often (sender thread).
+  std::chrono::milliseconds stats_interval{0};
+  std::function<void(Stats const&)> on_stats{};
+};
+
+}  // namespace v0
+}  // namespace htevents

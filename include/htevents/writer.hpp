@@ -1,0 +1,196 @@
+#pragma once
+/// The zero-allocation fast path: a message written field by field straight into the calling
+/// thread's arena, without building a struct.
+///
+///   Status s = client.track("Order completed").user_id(uid).property("total", 29.99)
+///                    .property("currency", "USD").property("quantity", 3).send();
+///
+/// Rules, checked at send():
+/// - Top-level fields (user_id, anonymous_id, message_id, timestamp, context, integrations)
+///   come before the first property()/trait(); one after it makes send() return
+///   Status::invalid_usage.
+/// - Every argument is copied (encoded) when the call is made; nothing needs to outlive it.
+/// - A writer belongs to the thread that created it and lives for one message; one writer per
+///   client and thread at a time (a second one returns Status::invalid_usage at send()).
+/// - Dropping a writer without send() discards the message; nothing was accepted.
+/// Allocates nothing in steady state (Value arguments holding objects or arrays are encoded
+/// without allocating too; building them is the caller's cost).
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "htevents/status.hpp"
+#include "htevents/value.hpp"
+
+namespace htevents {
+inline namespace v0 {
+
+namespace detail {
+class ClientCore;
+struct Producer;
+
+enum class MessageType : std::uint8_t { identify, track, page, screen, group, alias };
+
+/// The state of one message being written. Out-of-line members live in src/message/writer.cpp.
+class WriterCore {
+ public:
+  WriterCore() noexcept = default;
+  WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept;
+  WriterCore(WriterCore&& other) noexcept;
+  WriterCore(WriterCore const&) = delete;
+  WriterCore& operator=(WriterCore const&) = delete;
+  WriterCore& operator=(WriterCore&&) = delete;
+  ~WriterCore();
+
+  void top_string(std::string_view key, std::string_view value) noexcept;
+  void top_object(std::string_view key, Object const& value) noexcept;
+  void timestamp(Timestamp t) noexcept;
+  void user_id(std::string_view id) noexcept;
+  void anonymous_id(std::string_view id) noexcept;
+  void message_id(std::string_view id) noexcept;
+
+  void member(std::string_view key, std::string_view value) noexcept;
+  void member(std::string_view key, bool value) noexcept;
+  void member(std::string_view key, std::int64_t value) noexcept;
+  void member(std::string_view key, std::uint64_t value) noexcept;
+  void member(std::string_view key, double value) noexcept;
+  void member(std::string_view key, std::nullptr_t) noexcept;
+  void member(std::string_view key, Timestamp value) noexcept;
+  void member(std::string_view key, Value const& value) noexcept;
+
+  template <class T>
+  void any_member(std::string_view key, T const& value) noexcept {
+    using U = std::remove_cvref_t<T>;
+    if constexpr (std::same_as<U, bool>) {
+      member(key, static_cast<bool>(value));
+    } else if constexpr (std::signed_integral<U>) {
+      member(key, static_cast<std::int64_t>(value));
+    } else if constexpr (std::unsigned_integral<U>) {
+      member(key, static_cast<std::uint64_t>(value));
+    } else if constexpr (std::floating_point<U>) {
+      member(key, static_cast<double>(value));
+    } else if constexpr (std::same_as<U, std::nullptr_t>) {
+      member(key, nullptr);
+    } else if constexpr (std::same_as<U, Timestamp>) {
+      member(key, value);
+    } else if constexpr (std::convertible_to<T const&, std::string_view>) {
+      member(key, std::string_view(value));
+    } else {
+      member(key, static_cast<Value const&>(value));
+    }
+  }
+
+  [[nodiscard]] Status send() noexcept;
+
+ private:
+  bool top_level_allowed() noexcept;
+  void release() noexcept;
+
+  ClientCore* client_ = nullptr;
+  Producer* producer_ = nullptr;
+  Status status_ = Status::closed;
+  MessageType type_ = MessageType::track;
+  bool owner_ = false;            // this writer holds the producer's draft
+  bool fields_open_ = false;      // the properties/traits object has been opened
+  bool has_user_ = false;
+  bool has_anonymous_ = false;
+  bool has_message_id_ = false;
+  bool has_timestamp_ = false;
+};
+}  // namespace detail
+
+/// Shared by all writers: the top-level fields and send().
+template <class Derived>
+class MessageWriter {
+ public:
+  Derived& user_id(std::string_view id) noexcept {
+    core_.user_id(id);
+    return self();
+  }
+  Derived& anonymous_id(std::string_view id) noexcept {
+    core_.anonymous_id(id);
+    return self();
+  }
+  /// Default: a random UUID v4.
+  Derived& message_id(std::string_view id) noexcept {
+    core_.message_id(id);
+    return self();
+  }
+  /// Default: the time of send().
+  Derived& timestamp(Timestamp t) noexcept {
+    core_.timestamp(t);
+    return self();
+  }
+  Derived& context(Object const& context) noexcept {
+    core_.top_object("context", context);
+    return self();
+  }
+  Derived& integrations(Object const& integrations) noexcept {
+    core_.top_object("integrations", integrations);
+    return self();
+  }
+  /// Validates and queues the message. Thread: the one that created the writer. Blocks only under
+  /// Backpressure::block, at most Config::enqueue_timeout.
+  [[nodiscard]] Status send() noexcept { return core_.send(); }
+
+ protected:
+  MessageWriter(detail::ClientCore* client, detail::MessageType type, std::string_view head) noexcept
+      : core_(client, type, head) {}
+  detail::WriterCore core_;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+/// track(event): properties.
+class TrackWriter : public MessageWriter<TrackWriter> {
+ public:
+  TrackWriter(detail::ClientCore* client, std::string_view event) noexcept
+      : MessageWriter(client, detail::MessageType::track, event) {}
+  /// Value: string (view), bool, any integer, double, nullptr, Timestamp, or a Value.
+  template <class T>
+  TrackWriter& property(std::string_view key, T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
+};
+
+/// page(name) and screen(name): properties.
+class PageWriter : public MessageWriter<PageWriter> {
+ public:
+  PageWriter(detail::ClientCore* client, detail::MessageType type, std::string_view name) noexcept
+      : MessageWriter(client, type, name) {}
+  template <class T>
+  PageWriter& property(std::string_view key, T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
+};
+using ScreenWriter = PageWriter;
+
+/// identify() and group(group_id): traits.
+class TraitsWriter : public MessageWriter<TraitsWriter> {
+ public:
+  TraitsWriter(detail::ClientCore* client, detail::MessageType type, std::string_view head) noexcept
+      : MessageWriter(client, type, head) {}
+  template <class T>
+  TraitsWriter& trait(std::string_view key, T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
+};
+using IdentifyWriter = TraitsWriter;
+using GroupWriter = TraitsWriter;
+
+/// alias(previous_id): user_id is required.
+class AliasWriter : public MessageWriter<AliasWriter> {
+ public:
+  AliasWriter(detail::ClientCore* client, std::string_view previous_id) noexcept
+      : MessageWriter(client, detail::MessageType::alias, previous_id) {}
+};
+
+}  // namespace v0
+}  // namespace htevents

@@ -1,0 +1,270 @@
+#include "batch/serializer.hpp"
+
+#include <cstring>
+
+#include "client_core.hpp"
+#include "htevents_version.hpp"
+#include "message/value_encoding.hpp"
+#include "transport/sender.hpp"
+
+namespace htevents::inline v0::detail {
+namespace {
+
+constexpr std::string_view body_prefix = R"({"batch":[)";
+constexpr std::size_t records_per_take = 512;
+// The longest wait with nothing to do: bounds the latency of a wake-up lost in the sleeping
+// flag's race with a producer (see wait()).
+constexpr auto idle_wait = std::chrono::milliseconds(20);
+
+std::string make_context_suffix(Object const& default_context) {
+  std::string s = R"(,"context":{"library":{"name":"events-sdk-cpp","version":")" HTEVENTS_VERSION R"("})";
+  StringOut out(s);
+  for (auto const& member : default_context.members()) {
+    if (member.key == "library") continue;  // ours always wins
+    encode_key(out, member.key, true);
+    encode_value(out, member.value);
+  }
+  s += "}}";
+  return s;
+}
+
+}  // namespace
+
+Serializer::Serializer(ClientCore& core, Sender& sender)
+    : core_(core),
+      sender_(sender),
+      token_(core.ring),
+      compressor_(core.config.compression_level),
+      context_suffix_(make_context_suffix(core.config.default_context)) {
+  pending_.reserve(records_per_take);
+}
+
+std::size_t Serializer::envelope_bytes() const noexcept {
+  // prefix + `],"sentAt":` + timestamp + `,"messageId":` + quoted uuid + context suffix.
+  return body_prefix.size() + 11 + max_timestamp_size + 13 + UuidGenerator::size + 2 + context_suffix_.size();
+}
+
+void Serializer::run() noexcept {
+  for (;;) {
+    bool const draining = core_.draining.load(std::memory_order_acquire);
+    if (next_ == pending_.size()) take_records();
+    bool stalled = false;
+    while (next_ < pending_.size()) {
+      if (!place(pending_[next_])) {
+        stalled = true;
+        break;
+      }
+      ++next_;
+    }
+    flush_releases();
+    if (current_ != nullptr && !current_->messages.empty() &&
+        std::chrono::steady_clock::now() - batch_started_ >= core_.config.interval) {
+      close_batch();
+    }
+    serve_flushes();
+    if (core_.blocks.starved.load(std::memory_order_acquire)) evict_oldest();
+
+    if (draining) {
+      std::int64_t const deadline = core_.deadline_ns.load(std::memory_order_relaxed);
+      if (drained()) {
+        close_batch();
+        if (current_ == nullptr || current_->messages.empty()) break;
+      } else if (deadline != 0 && to_ns(std::chrono::steady_clock::now()) >= deadline) {
+        fail_everything_left();
+        break;
+      }
+    }
+    if (next_ == pending_.size() || stalled) wait(stalled);
+  }
+  if (current_ != nullptr) {
+    core_.batches.give_back(current_);
+    current_ = nullptr;
+  }
+  sender_.serializer_finished();
+}
+
+void Serializer::take_records() noexcept {
+  pending_.resize(records_per_take);
+  std::size_t const n = core_.ring.try_dequeue_bulk(token_, pending_.begin(), records_per_take);
+  pending_.resize(n);
+  next_ = 0;
+}
+
+bool Serializer::place(Record const& record) noexcept {
+  if (current_ == nullptr) {
+    current_ = core_.batches.try_take();
+    if (current_ == nullptr) {
+      core_.counters.serializer_stalls.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    current_->clear();
+    current_->body.resize(body_prefix.size());
+    std::memcpy(current_->body.data(), body_prefix.data(), body_prefix.size());
+    batch_started_ = std::chrono::steady_clock::now();
+  }
+  bool const first = current_->messages.empty();
+  std::size_t const after = current_->body.size() + (first ? 0 : 1) + record.length + envelope_bytes();
+  if (!first && (current_->messages.size() >= core_.config.batch_size || after > core_.config.max_batch_bytes)) {
+    close_batch();
+    return place(record);
+  }
+  append(record);
+  return true;
+}
+
+void Serializer::append(Record const& record) noexcept {
+  ByteBuffer& body = current_->body;
+  std::size_t at = body.size();
+  if (!current_->messages.empty()) body.data()[at++] = ',';
+  std::memcpy(body.data() + at, record.block->data() + record.offset, record.length);
+  current_->messages.push_back(MessageSpan{static_cast<std::uint32_t>(at), record.length});
+  body.resize(at + record.length);
+  consumed(record);
+}
+
+void Serializer::consumed(Record const& record) noexcept {
+  ++record.block->owner->consumed;
+  ++consumed_;
+  core_.counters.consumed.store(consumed_, std::memory_order_release);
+  release(record.block);
+}
+
+void Serializer::release(Block* block) noexcept {
+  if (block != release_block_) {
+    flush_releases();
+    release_block_ = block;
+  }
+  ++release_count_;
+}
+
+void Serializer::flush_releases() noexcept {
+  if (release_block_ == nullptr) return;
+  // Pairs with the producer's fetch_add in ProducerRegistry::retire_block: whoever reaches 0
+  // owns the block and returns it to the pool.
+  if (release_block_->refs.fetch_sub(release_count_, std::memory_order_acq_rel) == release_count_) {
+    core_.blocks.release(release_block_);
+  }
+  release_block_ = nullptr;
+  release_count_ = 0;
+}
+
+void Serializer::close_batch() noexcept {
+  if (current_ == nullptr || current_->messages.empty()) return;
+  ByteBuffer& body = current_->body;
+  char* p = body.data() + body.size();
+  std::memcpy(p, R"(],"sentAt":)", 11);
+  p = write_timestamp(p + 11, std::chrono::system_clock::now());
+  std::memcpy(p, R"(,"messageId":")", 14);
+  p = uuid_.write(p + 14);
+  *p++ = '"';
+  std::memcpy(p, context_suffix_.data(), context_suffix_.size());
+  p += context_suffix_.size();
+  body.resize(static_cast<std::size_t>(p - body.data()));
+  core_.counters.bytes_uncompressed.fetch_add(body.size(), std::memory_order_relaxed);
+
+  current_->encoding = core_.encoding.load(std::memory_order_relaxed);
+  if (current_->encoding != Compression::none &&
+      !compressor_.compress(current_->encoding, body.view(), current_->wire)) {
+    core_.logger.log(LogLevel::error, "compression failed; sending this batch uncompressed");
+    current_->encoding = Compression::none;
+  }
+  current_->serial = ++serial_;
+  core_.progress.handed(current_->serial);
+  sender_.submit(current_);
+  current_ = nullptr;
+}
+
+void Serializer::serve_flushes() noexcept {
+  if (core_.progress.ticket_count.load(std::memory_order_acquire) == 0) return;
+  auto satisfied = [](FlushTicket const& ticket) {
+    for (auto const& [producer, target] : ticket.targets) {
+      if (producer->consumed < target) return false;
+    }
+    return true;
+  };
+  bool any = false;
+  {
+    std::lock_guard lock(core_.progress.mutex);
+    for (FlushTicket* ticket : core_.progress.tickets) any = any || (!ticket->batched && satisfied(*ticket));
+  }
+  if (!any) return;
+  close_batch();
+  {
+    std::lock_guard lock(core_.progress.mutex);
+    for (FlushTicket* ticket : core_.progress.tickets) {
+      if (ticket->batched || !satisfied(*ticket)) continue;
+      ticket->batched = true;
+      ticket->last_serial = core_.progress.last_handed;
+    }
+  }
+  core_.progress.changed.notify_all();
+}
+
+void Serializer::evict_oldest() noexcept {
+  core_.blocks.starved.store(false, std::memory_order_relaxed);
+  if (core_.config.backpressure != Backpressure::drop_oldest) return;
+  // Oldest first: what was dequeued but not placed, then the ring. Enough to free a block or two.
+  std::size_t budget = records_per_take;
+  auto evict = [&](Record const& record) {
+    core_.counters.dropped_oldest.fetch_add(1, std::memory_order_relaxed);
+    core_.fail_message(FailureReason::evicted, 0, "evicted by Backpressure::drop_oldest",
+                       std::string_view(record.block->data() + record.offset, record.length));
+    consumed(record);
+  };
+  for (; next_ < pending_.size() && budget > 0; ++next_, --budget) evict(pending_[next_]);
+  while (budget > 0) {
+    take_records();
+    if (pending_.empty()) break;
+    for (; next_ < pending_.size() && budget > 0; ++next_, --budget) evict(pending_[next_]);
+  }
+  flush_releases();
+}
+
+void Serializer::fail_everything_left() noexcept {
+  constexpr std::string_view why = "close() deadline passed before the message was sent";
+  if (current_ != nullptr) {
+    for (std::size_t i = 0; i < current_->messages.size(); ++i) {
+      core_.fail_message(FailureReason::deadline, 0, why, current_->message(i));
+    }
+    core_.counters.deadline_failures.fetch_add(current_->messages.size(), std::memory_order_relaxed);
+    current_->clear();
+  }
+  for (;;) {
+    for (; next_ < pending_.size(); ++next_) {
+      Record const& record = pending_[next_];
+      core_.fail_message(FailureReason::deadline, 0, why,
+                         std::string_view(record.block->data() + record.offset, record.length));
+      core_.counters.deadline_failures.fetch_add(1, std::memory_order_relaxed);
+      consumed(record);
+    }
+    take_records();
+    if (pending_.empty()) break;
+  }
+  flush_releases();
+}
+
+bool Serializer::drained() const noexcept {
+  return next_ == pending_.size() && consumed_ == core_.total_accepted();
+}
+
+void Serializer::wait(bool stalled) noexcept {
+  auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(idle_wait);
+  if (current_ != nullptr && !current_->messages.empty()) {
+    auto const left = core_.config.interval - (std::chrono::steady_clock::now() - batch_started_);
+    timeout = std::min(timeout, std::chrono::duration_cast<std::chrono::microseconds>(left));
+  }
+  if (timeout.count() <= 0) return;
+  if (!stalled) {
+    // Tell producers to signal us, then look once more: a record pushed before the flag was
+    // visible is caught here or, at worst, after `idle_wait`.
+    core_.serializer_sleeping.store(true, std::memory_order_seq_cst);
+    if (core_.ring.size_approx() > 0) {
+      core_.serializer_sleeping.store(false, std::memory_order_relaxed);
+      return;
+    }
+  }
+  core_.serializer_wakeup.wait(timeout.count());
+  core_.serializer_sleeping.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace htevents::inline v0::detail

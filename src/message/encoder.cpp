@@ -1,0 +1,220 @@
+#include "message/encoder.hpp"
+
+#include <cmath>
+
+#include "client_core.hpp"
+#include "message/value_encoding.hpp"
+
+namespace htevents::inline v0::detail {
+
+// ---- MessageArena ----
+
+MessageArena::MessageArena(ClientCore& core, Producer& producer) noexcept
+    : core_(core), producer_(producer) {
+  if (producer.block != nullptr) {
+    begin_ = producer.block->data() + producer.pos;
+    cur_ = begin_ + producer.draft;
+    end_ = producer.block->data() + producer.block->capacity;
+  }
+}
+
+char* MessageArena::grow(std::size_t n) noexcept {
+  if (status_ != Status::ok) return nullptr;
+  std::size_t const used = size();
+  // Reservations are exact for anything large (see string()), so a message that cannot fit its
+  // limit plus a small slack for number reservations is too large already.
+  constexpr std::size_t slack = 64;
+  if (used + n > core_.config.max_message_bytes + slack) {
+    fail(Status::message_too_large);
+    return nullptr;
+  }
+  Block* fresh = core_.next_block(producer_);
+  if (fresh == nullptr) {
+    fail(Status::queue_full);
+    return nullptr;
+  }
+  // Copy the draft before the old block is retired: once retired it may be reused at once.
+  if (used > 0) std::memcpy(fresh->data(), begin_, used);
+  core_.producers_.retire_block(producer_);
+  producer_.block = fresh;
+  producer_.pos = 0;
+  begin_ = fresh->data();
+  cur_ = begin_ + used;
+  end_ = begin_ + fresh->capacity;
+  return cur_;
+}
+
+void MessageArena::string(std::string_view s) noexcept { encode_string(*this, s); }
+void MessageArena::key(std::string_view k, bool comma) noexcept { encode_key(*this, k, comma); }
+void MessageArena::value(Value const& v) noexcept { encode_value(*this, v); }
+void MessageArena::object(Object const& o, std::string_view skip_key) noexcept { encode_object(*this, o, skip_key); }
+
+void MessageArena::integer(std::int64_t v) noexcept {
+  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
+}
+void MessageArena::integer(std::uint64_t v) noexcept {
+  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
+}
+void MessageArena::number(double v) noexcept {
+  if (!std::isfinite(v)) return fail(Status::invalid_number);
+  if (char* p = reserve(max_double_size)) cur_ = write_double(p, v);
+}
+void MessageArena::timestamp(Timestamp t) noexcept {
+  if (char* p = reserve(max_timestamp_size)) cur_ = write_timestamp(p, t);
+}
+void MessageArena::uuid() noexcept {
+  if (char* p = reserve(UuidGenerator::size + 2)) {
+    *p++ = '"';
+    p = producer_.uuid.write(p);
+    *p++ = '"';
+    cur_ = p;
+  }
+}
+
+void MessageArena::save() noexcept {
+  producer_.draft = static_cast<std::uint32_t>(size());
+}
+
+void MessageArena::discard() noexcept {
+  producer_.draft = 0;
+  cur_ = begin_;
+}
+
+Status MessageArena::finish() noexcept {
+  if (status_ == Status::ok && size() > core_.config.max_message_bytes) fail(Status::message_too_large);
+  if (status_ == Status::ok) status_ = core_.push(producer_, static_cast<std::uint32_t>(size()));
+  if (status_ != Status::ok) discard();
+  return status_;
+}
+
+// ---- validation ----
+
+namespace {
+
+bool has_user(std::string const& user_id, std::string const& anonymous_id) noexcept {
+  return !user_id.empty() || !anonymous_id.empty();
+}
+
+}  // namespace
+
+Status validate(Identify const& m) noexcept {
+  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+}
+Status validate(Track const& m) noexcept {
+  if (m.event.empty()) return Status::missing_event;
+  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+}
+Status validate(Page const& m) noexcept {
+  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+}
+Status validate(Screen const& m) noexcept {
+  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+}
+Status validate(Group const& m) noexcept {
+  if (m.group_id.empty()) return Status::missing_group_id;
+  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+}
+Status validate(Alias const& m) noexcept {
+  if (m.user_id.empty()) return Status::missing_user_id;
+  return m.previous_id.empty() ? Status::missing_previous_id : Status::ok;
+}
+
+// ---- encoding ----
+
+namespace {
+
+// `{"type":"<type>","messageId":"<id>"` and the identity keys every type but alias shares.
+template <class Message>
+void head(MessageArena& out, std::string_view type_prefix, Message const& m) noexcept {
+  out.raw(type_prefix);
+  if (m.message_id.empty()) {
+    out.uuid();
+  } else {
+    out.string(m.message_id);
+  }
+  if constexpr (requires { m.anonymous_id; }) {
+    if (!m.anonymous_id.empty()) {
+      out.raw(R"(,"anonymousId":)");
+      out.string(m.anonymous_id);
+    }
+  }
+}
+
+void optional_string(MessageArena& out, std::string_view key_with_colon, std::string const& s) noexcept {
+  if (s.empty()) return;
+  out.raw(key_with_colon);
+  out.string(s);
+}
+
+void optional_object(MessageArena& out, std::string_view key_with_colon, Object const& o) noexcept {
+  if (o.empty()) return;
+  out.raw(key_with_colon);
+  out.object(o);
+}
+
+template <class Message>
+void timestamp_and_context(MessageArena& out, Message const& m) noexcept {
+  out.raw(R"(,"timestamp":)");
+  out.timestamp(m.timestamp.value_or(std::chrono::system_clock::now()));
+  optional_object(out, R"(,"context":)", m.context);
+}
+
+template <class Message>
+void page_like(MessageArena& out, std::string_view prefix, Message const& m) noexcept {
+  head(out, prefix, m);
+  optional_string(out, R"(,"userId":)", m.user_id);
+  optional_string(out, R"(,"name":)", m.name);
+  timestamp_and_context(out, m);
+  optional_object(out, R"(,"properties":)", m.properties);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+}  // namespace
+
+void encode(MessageArena& out, Identify const& m) noexcept {
+  head(out, R"({"type":"identify","messageId":)", m);
+  optional_string(out, R"(,"userId":)", m.user_id);
+  timestamp_and_context(out, m);
+  optional_object(out, R"(,"traits":)", m.traits);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+void encode(MessageArena& out, Track const& m) noexcept {
+  head(out, R"({"type":"track","messageId":)", m);
+  optional_string(out, R"(,"userId":)", m.user_id);
+  out.raw(R"(,"event":)");
+  out.string(m.event);
+  timestamp_and_context(out, m);
+  optional_object(out, R"(,"properties":)", m.properties);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+void encode(MessageArena& out, Page const& m) noexcept { page_like(out, R"({"type":"page","messageId":)", m); }
+void encode(MessageArena& out, Screen const& m) noexcept { page_like(out, R"({"type":"screen","messageId":)", m); }
+
+void encode(MessageArena& out, Group const& m) noexcept {
+  head(out, R"({"type":"group","messageId":)", m);
+  optional_string(out, R"(,"userId":)", m.user_id);
+  out.raw(R"(,"groupId":)");
+  out.string(m.group_id);
+  timestamp_and_context(out, m);
+  optional_object(out, R"(,"traits":)", m.traits);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+void encode(MessageArena& out, Alias const& m) noexcept {
+  head(out, R"({"type":"alias","messageId":)", m);
+  out.raw(R"(,"previousId":)");
+  out.string(m.previous_id);
+  out.raw(R"(,"userId":)");
+  out.string(m.user_id);
+  timestamp_and_context(out, m);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+}  // namespace htevents::inline v0::detail

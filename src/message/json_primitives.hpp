@@ -1,0 +1,124 @@
+// Hot-path JSON primitives used by the message encoder.
+//
+// Every writer takes a pointer into a buffer that the caller has already sized, writes its
+// output there and returns the pointer one past the last byte written. None of them allocates,
+// locks, throws or makes a system call (is_valid_json allocates on first use per thread).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace htevents::inline v0::detail {
+
+// ---- Strings ------------------------------------------------------------------------------
+
+/// Upper bound of what write_json_string can produce for `n` input bytes, quotes included
+/// (every input byte becomes at most 6 output bytes: `\u001f`). Does not overflow for any
+/// `n` a string_view can hold in practice (n < SIZE_MAX / 6).
+constexpr std::size_t max_json_string_size(std::size_t n) noexcept { return 6 * n + 2; }
+
+/// Exact number of bytes write_json_string(out, s) produces, quotes included.
+/// Does not allocate memory. Thread-safe.
+[[nodiscard]] std::size_t json_string_size(std::string_view s) noexcept;
+
+/// Writes `s` as a JSON string, quotes included, and returns the end of the output.
+///
+/// - `"` and `\` are escaped; control characters 0x00-0x1f are escaped as `\b \t \n \f \r`
+///   by name and as `\u00xx` (lowercase hex) otherwise. DEL (0x7f) is copied.
+/// - Valid UTF-8 is copied through unchanged (U+2028/U+2029 too: they are valid JSON).
+/// - Each byte that does not start a valid UTF-8 sequence is replaced by U+FFFD (EF BF BD),
+///   then decoding resumes at the next byte, exactly as Go's encoding/json does
+///   (utf8.DecodeRuneInString). Invalid: stray continuation bytes, C0/C1 and other overlong
+///   forms, surrogates U+D800-U+DFFF, code points above U+10FFFF (F4 90.. and F5-FF),
+///   sequences truncated by the end of the string or by a non-continuation byte.
+///
+/// `out` must have room for json_string_size(s) bytes (max_json_string_size(s.size()) always
+/// suffices). Writes exactly json_string_size(s) bytes and never touches anything past them.
+/// `out` must not overlap `s`. Does not allocate memory. Thread-safe.
+char* write_json_string(char* out, std::string_view s) noexcept;
+
+// ---- Numbers ------------------------------------------------------------------------------
+
+/// Longest output of write_integer: "-9223372036854775808" and "18446744073709551615".
+constexpr std::size_t max_integer_size = 20;
+
+/// Writes `v` in decimal (a leading `-` when negative). Writes only the returned range;
+/// `out` must have room for max_integer_size bytes. Does not allocate memory. Thread-safe.
+char* write_integer(char* out, std::int64_t v) noexcept;
+/// Unsigned overload of write_integer.
+char* write_integer(char* out, std::uint64_t v) noexcept;
+
+/// Bound on write_double's output (the longest shortest form is 24 bytes,
+/// e.g. "-2.2250738585072014e-308").
+constexpr std::size_t max_double_size = 32;
+
+/// Writes the shortest text that parses back to exactly `v` (std::to_chars, plain format):
+/// `29.99`, `100`, `1e+21`, `1e-07`, `-0`, `5e-324`. Every form is valid JSON.
+/// Precondition: std::isfinite(v) (the encoder rejects NaN and infinities before this).
+/// Writes only the returned range; `out` must have room for max_double_size bytes.
+/// Does not allocate memory. Thread-safe.
+char* write_double(char* out, double v) noexcept;
+
+// ---- Time ---------------------------------------------------------------------------------
+
+/// Bound on write_timestamp's output; the longest is 32 bytes
+/// (`"2024-03-13T15:56:32.123456789Z"` with quotes).
+constexpr std::size_t max_timestamp_size = 40;
+
+/// Writes `t` as a quoted RFC 3339 UTC time: `"2009-11-10T23:00:00Z"`,
+/// `"2024-03-13T15:56:32.1234567Z"`. The fraction carries the precision of the time_point
+/// (nanoseconds with libstdc++ on Linux) with trailing zeros removed, and is left out
+/// (with its `.`) when zero. Times before 1970 are written correctly (proleptic Gregorian).
+/// Times outside 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z are clamped to that range
+/// (the fraction is dropped when clamping); with a nanosecond system_clock this cannot happen,
+/// its range is years 1677-2262.
+///
+/// `out` must have room for max_timestamp_size bytes: the bytes after the returned pointer,
+/// up to out + max_timestamp_size, may be used as scratch. Keeps a per-thread cache of the
+/// last second formatted, so successive calls within one second only copy a prefix.
+/// Does not allocate memory. Thread-safe.
+char* write_timestamp(char* out, std::chrono::system_clock::time_point t) noexcept;
+
+// ---- Ids ----------------------------------------------------------------------------------
+
+/// Random (version 4) UUIDs, as 36 lowercase characters without quotes:
+/// `xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx` with Y in 8, 9, a, b.
+///
+/// Generation is pure arithmetic (xoshiro256**, 122 random bits per id); the only system call
+/// is std::random_device in the default constructor. Not thread-safe: keep one per thread
+/// (`thread_local` in the caller). Not cryptographically secure: ids are unique, not secret.
+/// A process that fork()s must not keep using a generator created before the fork in both
+/// parent and child: the two would produce the same ids.
+class UuidGenerator {
+ public:
+  /// Seeds from std::random_device, mixed with a process-wide counter, the object's address
+  /// and the clocks, so two generators never share a stream even if random_device is weak
+  /// or fails. Does not allocate memory.
+  UuidGenerator() noexcept;
+  /// Deterministic stream for tests: the same seed gives the same ids.
+  explicit UuidGenerator(std::uint64_t seed) noexcept;
+
+  static constexpr std::size_t size = 36;
+
+  /// Writes one id (exactly `size` bytes) and returns out + size. Does not allocate memory.
+  char* write(char* out) noexcept;
+
+ private:
+  std::uint64_t next() noexcept;
+  void seed(std::uint64_t a, std::uint64_t b) noexcept;
+
+  std::uint64_t state_[4]{};
+};
+
+// ---- Raw JSON -----------------------------------------------------------------------------
+
+/// True if `text` is exactly one valid JSON value, optionally surrounded by JSON whitespace,
+/// with valid UTF-8 throughout. Uses a thread_local simdjson::dom::parser that is reused: it
+/// allocates on first use per thread and when `text` is larger than any seen before on that
+/// thread. Also false where simdjson refuses a grammatical document: nesting deeper than
+/// 1024, or a number that does not fit a double (`1e400`). Thread-safe.
+[[nodiscard]] bool is_valid_json(std::string_view text) noexcept;
+
+}  // namespace htevents::inline v0::detail

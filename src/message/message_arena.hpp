@@ -1,0 +1,81 @@
+#pragma once
+// MessageArena: a cursor that encodes one message into its producer's arena block. When the
+// block runs out, the draft moves to a fresh block (the backpressure policy decides whether one
+// can be had). Errors are sticky: after the first one every write is a no-op and finish()
+// reports it.
+
+#include <cstring>
+#include <string_view>
+
+#include "htevents/status.hpp"
+#include "htevents/value.hpp"
+#include "message/json_primitives.hpp"
+#include "queue/producer.hpp"
+
+namespace htevents::inline v0::detail {
+
+class ClientCore;
+
+class MessageArena {
+ public:
+  // Resumes the producer's draft (empty for a new message).
+  MessageArena(ClientCore& core, Producer& producer) noexcept;
+
+  // At least `n` writable bytes at the cursor, or nullptr once an error is set.
+  char* reserve(std::size_t n) noexcept {
+    if (static_cast<std::size_t>(end_ - cur_) >= n && status_ == Status::ok) return cur_;
+    return grow(n);
+  }
+  void advance(char* new_cursor) noexcept { cur_ = new_cursor; }
+
+  void raw(std::string_view bytes) noexcept {
+    if (char* p = reserve(bytes.size())) {
+      std::memcpy(p, bytes.data(), bytes.size());
+      cur_ = p + bytes.size();
+    }
+  }
+  std::size_t room() const noexcept { return static_cast<std::size_t>(end_ - cur_); }
+  void raw(char c) noexcept {
+    if (char* p = reserve(1)) {
+      *p = c;
+      cur_ = p + 1;
+    }
+  }
+  void string(std::string_view s) noexcept;
+  // `,"key":` (or `"key":` after `{`): the caller tracks whether a comma is needed.
+  void key(std::string_view key, bool comma) noexcept;
+  void value(Value const& v) noexcept;
+  void object(Object const& o, std::string_view skip_key = {}) noexcept;
+  void integer(std::int64_t v) noexcept;
+  void integer(std::uint64_t v) noexcept;
+  void number(double v) noexcept;
+  void timestamp(Timestamp t) noexcept;
+  void uuid() noexcept;
+
+  void fail(Status status) noexcept {
+    if (status_ == Status::ok) status_ = status;
+  }
+  Status status() const noexcept { return status_; }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(cur_ - begin_); }
+  // Last byte written, or 0 when nothing is.
+  char back() const noexcept { return cur_ == begin_ ? '\0' : cur_[-1]; }
+
+  // Keeps the draft for the next call (fast-path writers).
+  void save() noexcept;
+  // Checks the size and queues the message; on error the draft is discarded.
+  Status finish() noexcept;
+  // Drops the draft.
+  void discard() noexcept;
+
+ private:
+  char* grow(std::size_t n) noexcept;
+
+  ClientCore& core_;
+  Producer& producer_;
+  char* begin_ = nullptr;
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
+  Status status_ = Status::ok;
+};
+
+}  // namespace htevents::inline v0::detail

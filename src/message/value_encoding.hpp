@@ -1,0 +1,116 @@
+#pragma once
+// JSON encoding of Value, Array and Object onto any output with the MessageArena interface:
+// reserve(n) -> char* (nullptr after an error), advance(char*), raw(bytes), fail(Status).
+// Used by the arena (messages) and by StringOut (the batch context, built once).
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "htevents/status.hpp"
+#include "htevents/value.hpp"
+#include "message/json_primitives.hpp"
+
+namespace htevents::inline v0::detail {
+
+template <class Out>
+void encode_string(Out& out, std::string_view s) noexcept {
+  // Worst case first (one pass); exact size only when the worst case does not fit.
+  std::size_t n = max_json_string_size(s.size());
+  if (n > out.room()) n = json_string_size(s);
+  if (char* p = out.reserve(n)) out.advance(write_json_string(p, s));
+}
+
+template <class Out>
+void encode_key(Out& out, std::string_view key, bool comma) noexcept {
+  std::size_t n = max_json_string_size(key.size()) + 2;
+  if (n > out.room()) n = json_string_size(key) + 2;
+  if (char* p = out.reserve(n)) {
+    if (comma) *p++ = ',';
+    p = write_json_string(p, key);
+    *p++ = ':';
+    out.advance(p);
+  }
+}
+
+template <class Out>
+void encode_value(Out& out, Value const& v) noexcept;
+
+template <class Out>
+void encode_object(Out& out, Object const& o, std::string_view skip_key = {}) noexcept {
+  out.raw("{");
+  bool comma = false;
+  for (auto const& member : o.members()) {
+    if (!skip_key.empty() && member.key == skip_key) continue;
+    encode_key(out, member.key, comma);
+    encode_value(out, member.value);
+    comma = true;
+  }
+  out.raw("}");
+}
+
+template <class Out>
+void encode_value(Out& out, Value const& v) noexcept {
+  struct Visitor {
+    Out& out;
+    void operator()(std::nullptr_t) const noexcept { out.raw("null"); }
+    void operator()(bool b) const noexcept { out.raw(b ? std::string_view("true") : std::string_view("false")); }
+    void operator()(std::int64_t i) const noexcept {
+      if (char* p = out.reserve(max_integer_size)) out.advance(write_integer(p, i));
+    }
+    void operator()(std::uint64_t u) const noexcept {
+      if (char* p = out.reserve(max_integer_size)) out.advance(write_integer(p, u));
+    }
+    void operator()(double d) const noexcept {
+      if (!std::isfinite(d)) return out.fail(Status::invalid_number);
+      if (char* p = out.reserve(max_double_size)) out.advance(write_double(p, d));
+    }
+    void operator()(std::string const& s) const noexcept { encode_string(out, s); }
+    void operator()(Timestamp t) const noexcept {
+      if (char* p = out.reserve(max_timestamp_size)) out.advance(write_timestamp(p, t));
+    }
+    void operator()(Array const& array) const noexcept {
+      out.raw("[");
+      bool comma = false;
+      for (auto const& item : array.items()) {
+        if (comma) out.raw(",");
+        encode_value(out, item);
+        comma = true;
+      }
+      out.raw("]");
+    }
+    void operator()(Object const& o) const noexcept { encode_object(out, o); }
+    void operator()(RawJson const& r) const noexcept {
+      if (!is_valid_json(r.text)) return out.fail(Status::invalid_json);
+      out.raw(r.text);
+    }
+  };
+  std::visit(Visitor{out}, v.storage());
+}
+
+// An output onto a std::string, for cold paths (the batch context). Allocates.
+class StringOut {
+ public:
+  explicit StringOut(std::string& s) : s_(s) {}
+  std::size_t room() const noexcept { return s_.capacity() - s_.size(); }
+  char* reserve(std::size_t n) {
+    if (status_ != Status::ok) return nullptr;
+    used_ = s_.size();
+    s_.resize(used_ + n);
+    return s_.data() + used_;
+  }
+  void advance(char* p) { s_.resize(static_cast<std::size_t>(p - s_.data())); }
+  void raw(std::string_view bytes) { s_.append(bytes); }
+  void fail(Status status) noexcept {
+    if (status_ == Status::ok) status_ = status;
+  }
+  Status status() const noexcept { return status_; }
+
+ private:
+  std::string& s_;
+  std::size_t used_ = 0;
+  Status status_ = Status::ok;
+};
+
+}  // namespace htevents::inline v0::detail

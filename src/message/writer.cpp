@@ -1,0 +1,238 @@
+// The fast path: a message written call by call into the producer's draft. Top-level keys come
+// first, then the properties/traits object; send() closes it and adds the defaults
+// (messageId, timestamp). Key order differs from the struct encoder's; JSON does not care.
+
+#include "htevents/writer.hpp"
+
+#include "client_core.hpp"
+#include "message/message_arena.hpp"
+
+namespace htevents::inline v0::detail {
+namespace {
+
+std::string_view type_prefix(MessageType type) noexcept {
+  switch (type) {
+    case MessageType::identify: return R"({"type":"identify")";
+    case MessageType::track: return R"({"type":"track","event":)";
+    case MessageType::page: return R"({"type":"page")";
+    case MessageType::screen: return R"({"type":"screen")";
+    case MessageType::group: return R"({"type":"group","groupId":)";
+    case MessageType::alias: return R"({"type":"alias","previousId":)";
+  }
+  return {};
+}
+
+std::string_view fields_key(MessageType type) noexcept {
+  bool const traits = type == MessageType::identify || type == MessageType::group;
+  return traits ? std::string_view(R"(,"traits":{)") : std::string_view(R"(,"properties":{)");
+}
+
+// What the head argument of track/group/alias must not be without.
+Status head_status(MessageType type, std::string_view head) noexcept {
+  if (!head.empty()) return Status::ok;
+  switch (type) {
+    case MessageType::track: return Status::missing_event;
+    case MessageType::group: return Status::missing_group_id;
+    case MessageType::alias: return Status::missing_previous_id;
+    default: return Status::ok;
+  }
+}
+
+}  // namespace
+
+WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept
+    : client_(client), type_(type) {
+  if (client == nullptr) return;  // status_ stays closed
+  producer_ = client->this_thread_producer();
+  if (producer_ == nullptr) {
+    status_ = Status::queue_full;
+    return;
+  }
+  // An early answer only: send() checks `closed` again under the close handshake.
+  if (client->closed.load(std::memory_order_relaxed)) {
+    status_ = Status::closed;
+    return;
+  }
+  if (producer_->writer_open) {
+    status_ = Status::invalid_usage;
+    return;
+  }
+  status_ = head_status(type, head);
+  if (status_ != Status::ok) return;
+  owner_ = true;
+  producer_->writer_open = true;
+  MessageArena out(*client, *producer_);
+  out.raw(type_prefix(type));
+  bool const head_is_name = type == MessageType::page || type == MessageType::screen;
+  if (head_is_name && !head.empty()) out.raw(R"(,"name":)");
+  if (!head_is_name || !head.empty()) out.string(head);
+  out.save();
+  status_ = out.status();
+}
+
+WriterCore::WriterCore(WriterCore&& other) noexcept
+    : client_(other.client_),
+      producer_(other.producer_),
+      status_(other.status_),
+      type_(other.type_),
+      owner_(other.owner_),
+      fields_open_(other.fields_open_),
+      has_user_(other.has_user_),
+      has_anonymous_(other.has_anonymous_),
+      has_message_id_(other.has_message_id_),
+      has_timestamp_(other.has_timestamp_) {
+  other.owner_ = false;
+  other.producer_ = nullptr;
+}
+
+WriterCore::~WriterCore() {
+  if (!owner_) return;
+  MessageArena(*client_, *producer_).discard();  // never sent: nothing was accepted
+  release();
+}
+
+void WriterCore::release() noexcept {
+  if (owner_) producer_->writer_open = false;
+  owner_ = false;
+}
+
+bool WriterCore::top_level_allowed() noexcept {
+  if (status_ != Status::ok) return false;
+  if (fields_open_) {
+    status_ = Status::invalid_usage;
+    return false;
+  }
+  return true;
+}
+
+void WriterCore::top_string(std::string_view key, std::string_view value) noexcept {
+  if (!top_level_allowed()) return;
+  MessageArena out(*client_, *producer_);
+  out.key(key, true);
+  out.string(value);
+  out.save();
+  status_ = out.status();
+}
+
+void WriterCore::top_object(std::string_view key, Object const& value) noexcept {
+  if (!top_level_allowed() || value.empty()) return;
+  MessageArena out(*client_, *producer_);
+  out.key(key, true);
+  out.object(value);
+  out.save();
+  status_ = out.status();
+}
+
+void WriterCore::user_id(std::string_view id) noexcept {
+  if (id.empty()) return;
+  top_string("userId", id);
+  has_user_ = true;
+}
+
+void WriterCore::anonymous_id(std::string_view id) noexcept {
+  if (id.empty()) return;
+  top_string("anonymousId", id);
+  has_anonymous_ = true;
+}
+
+void WriterCore::message_id(std::string_view id) noexcept {
+  if (id.empty()) return;
+  top_string("messageId", id);
+  has_message_id_ = true;
+}
+
+void WriterCore::timestamp(Timestamp t) noexcept {
+  if (!top_level_allowed()) return;
+  MessageArena out(*client_, *producer_);
+  out.raw(R"(,"timestamp":)");
+  out.timestamp(t);
+  out.save();
+  status_ = out.status();
+  has_timestamp_ = true;
+}
+
+namespace {
+
+// Opens the fields object on first use and writes `"key":`; the caller writes the value.
+template <class WriteValue>
+Status write_member(ClientCore& client, Producer& producer, MessageType type, bool& fields_open,
+                    std::string_view key, WriteValue&& write_value) noexcept {
+  MessageArena out(client, producer);
+  bool comma = fields_open;
+  if (!fields_open) {
+    out.raw(fields_key(type));
+    fields_open = true;
+  }
+  out.key(key, comma);
+  write_value(out);
+  out.save();
+  return out.status();
+}
+
+}  // namespace
+
+#define HTEVENTS_MEMBER(ParamType, WRITE)                                                      \
+  void WriterCore::member(std::string_view key, ParamType value) noexcept {                   \
+    if (status_ != Status::ok) return;                                                         \
+    status_ = write_member(*client_, *producer_, type_, fields_open_, key,                     \
+                           [&](MessageArena& out) noexcept { WRITE; });                        \
+  }
+
+HTEVENTS_MEMBER(std::string_view, out.string(value))
+HTEVENTS_MEMBER(bool, out.raw(value ? std::string_view("true") : std::string_view("false")))
+HTEVENTS_MEMBER(std::int64_t, out.integer(value))
+HTEVENTS_MEMBER(std::uint64_t, out.integer(value))
+HTEVENTS_MEMBER(double, out.number(value))
+HTEVENTS_MEMBER(Timestamp, out.timestamp(value))
+HTEVENTS_MEMBER(Value const&, out.value(value))
+#undef HTEVENTS_MEMBER
+
+void WriterCore::member(std::string_view key, std::nullptr_t) noexcept {
+  if (status_ != Status::ok) return;
+  status_ = write_member(*client_, *producer_, type_, fields_open_, key,
+                         [](MessageArena& out) noexcept { out.raw("null"); });
+}
+
+Status WriterCore::send() noexcept {
+  if (producer_ == nullptr) return status_;  // no client, or no memory for a producer
+  Status status = status_;
+  if (status == Status::ok) {
+    bool const user_ok = type_ == MessageType::alias ? has_user_ : (has_user_ || has_anonymous_);
+    if (!user_ok) status = Status::missing_user_id;
+  }
+  if (!owner_) {
+    if (status == Status::ok) status = Status::invalid_usage;  // already sent
+    bump(producer_->rejected[static_cast<std::size_t>(status)]);
+    return status;
+  }
+  MessageArena out(*client_, *producer_);
+  if (status == Status::ok) {
+    if (fields_open_) out.raw('}');
+    if (!has_message_id_) {
+      out.raw(R"(,"messageId":)");
+      out.uuid();
+    }
+    if (!has_timestamp_) {
+      out.raw(R"(,"timestamp":)");
+      out.timestamp(std::chrono::system_clock::now());
+    }
+    out.raw('}');
+    if (!client_->begin_enqueue(*producer_)) {
+      out.fail(Status::closed);
+      out.discard();
+      status = Status::closed;
+      client_->end_enqueue(*producer_, status);
+    } else {
+      status = out.finish();
+      client_->end_enqueue(*producer_, status);
+    }
+  } else {
+    out.discard();
+    bump(producer_->rejected[static_cast<std::size_t>(status)]);
+  }
+  release();
+  status_ = status == Status::ok ? Status::invalid_usage : status;  // a second send() is misuse
+  return status;
+}
+
+}  // namespace htevents::inline v0::detail

@@ -1,0 +1,38 @@
+#pragma once
+// Arena blocks: where producers encode messages, and what the ring's records point into.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace htevents::inline v0::detail {
+
+inline constexpr std::size_t cache_line = 64;
+
+struct Producer;
+
+// A block of message bytes written by one producer thread and read by the serializer.
+//
+// Lifetime: `refs` starts at 0. The serializer subtracts the records it has copied out; the
+// producer adds the number of records it pushed when it retires the block (moves to another).
+// Whoever brings the count back to 0 returns the block to the pool. Before retirement the count
+// is <= 0, so the serializer alone can never see 0 early; the producer does one atomic add per
+// block rather than one per message.
+struct alignas(cache_line) Block {
+  std::atomic<std::int64_t> refs{0};
+  Producer* owner = nullptr;
+  std::uint32_t capacity = 0;
+  Block* next_free = nullptr;  // pool's free list; guarded by the pool mutex
+
+  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+static_assert(sizeof(Block) == cache_line, "message bytes start on their own cache line");
+
+// One queued message: 16 bytes in the ring.
+struct Record {
+  Block* block = nullptr;
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+};
+
+}  // namespace htevents::inline v0::detail

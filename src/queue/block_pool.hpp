@@ -1,0 +1,50 @@
+#pragma once
+// The bounded pool of arena blocks: max_queue_bytes expressed in blocks.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+
+#include "queue/block.hpp"
+
+namespace htevents::inline v0::detail {
+
+class BlockPool {
+ public:
+  BlockPool(std::size_t block_capacity, std::size_t max_blocks);
+  ~BlockPool();
+  BlockPool(BlockPool const&) = delete;
+  BlockPool& operator=(BlockPool const&) = delete;
+
+  // A free block, or a new one while under budget; nullptr when the budget is used up.
+  // Takes the pool mutex (once per block, not per message).
+  Block* try_acquire() noexcept;
+  // As try_acquire, waiting until `deadline` for a block to come back.
+  Block* acquire_until(std::chrono::steady_clock::time_point deadline) noexcept;
+  // Returns a block whose records have all been consumed. Thread-safe.
+  void release(Block* block) noexcept;
+
+  std::size_t block_capacity() const noexcept { return capacity_; }
+  std::size_t max_blocks() const noexcept { return max_blocks_; }
+  std::size_t blocks_in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
+
+  // Set by a producer that found no block under Backpressure::drop_oldest; the serializer
+  // evicts old records while it is set.
+  std::atomic<bool> starved{false};
+
+ private:
+  Block* pop_locked() noexcept;
+
+  std::size_t const capacity_;
+  std::size_t const max_blocks_;
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  Block* free_ = nullptr;
+  std::size_t allocated_ = 0;
+  std::size_t waiters_ = 0;
+  std::atomic<std::size_t> in_use_{0};
+};
+
+}  // namespace htevents::inline v0::detail

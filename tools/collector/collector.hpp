@@ -1,0 +1,128 @@
+// A local HTTP collector for the batch API: the endpoint of the integration tests, the demo
+// and load runs. Counts events and unique messageIds, and injects faults on request.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/batch_checker.hpp"
+
+namespace htevents::collector {
+
+/// How a Collector listens and misbehaves. Every field has a usable default.
+struct Options {
+  std::string bind_address = "127.0.0.1";  ///< IPv4 address to listen on
+  std::uint16_t port = 0;                  ///< 0 picks a free port (see Collector::port())
+  unsigned threads = 1;                    ///< HTTP worker threads (>= 1)
+  std::string ndjson_path{};               ///< when set: every received message appended as one line
+  bool keep_bodies = false;                ///< keep decoded bodies for Collector::bodies()
+  std::size_t max_kept_bodies = 1000;      ///< the first N bodies are kept, later ones are not
+  std::size_t max_body_bytes = default_max_body_bytes;  ///< wire and decoded limit; beyond: 413
+
+  // Fault injection, decided per request by a PRNG seeded with `seed`. The shares are
+  // probabilities; their sum must not exceed 1.
+  double share_500 = 0;              ///< answer 500
+  double share_429 = 0;              ///< answer 429 with Retry-After
+  int retry_after_seconds = 1;       ///< Retry-After value of injected 429s
+  double share_drop_connection = 0;  ///< close the connection without an answer
+  std::chrono::milliseconds delay{0};  ///< wait before answering each request (connections are
+                                       ///< suspended, so others are still served meanwhile)
+  int fixed_status = 0;  ///< non-zero: answer every batch POST with this, accept nothing
+  std::vector<std::string> refused_encodings{};  ///< e.g. {"zstd"}: such requests get 415
+  std::uint64_t seed = 1;
+};
+
+/// Valid messages per type.
+struct TypeCounts {
+  std::uint64_t identify = 0;
+  std::uint64_t track = 0;
+  std::uint64_t page = 0;
+  std::uint64_t screen = 0;
+  std::uint64_t group = 0;
+  std::uint64_t alias = 0;
+};
+
+/// Batch requests per Content-Encoding.
+struct EncodingCounts {
+  std::uint64_t identity = 0;
+  std::uint64_t gzip = 0;
+  std::uint64_t zstd = 0;
+};
+
+/// A snapshot of a Collector's counters. Plain value; each counter is read atomically but the
+/// snapshot as a whole is not (read it when the traffic has stopped for exact sums).
+struct Stats {
+  std::uint64_t requests = 0;               ///< POSTs to .../v1/batch, whatever the outcome
+  std::uint64_t accepted_batches = 0;       ///< answered 200 after counting
+  std::uint64_t events = 0;                 ///< valid messages in accepted batches (= unique + duplicate)
+  std::uint64_t unique_message_ids = 0;     ///< distinct messageIds over the collector's life
+  std::uint64_t duplicate_message_ids = 0;  ///< valid messages whose messageId was already seen
+  std::uint64_t invalid_messages = 0;       ///< batch elements without a known type or a string messageId
+  std::uint64_t bytes_received = 0;         ///< request bodies as on the wire (batch POSTs)
+  std::uint64_t bytes_decoded = 0;          ///< request bodies after decoding
+  TypeCounts by_type{};
+  EncodingCounts by_encoding{};             ///< batch POSTs with a recognised encoding
+  std::uint64_t answered_2xx = 0;           ///< answers to batch POSTs, by class
+  std::uint64_t answered_4xx = 0;
+  std::uint64_t answered_5xx = 0;
+  std::uint64_t injected_500 = 0;
+  std::uint64_t injected_429 = 0;
+  std::uint64_t dropped_connections = 0;    ///< injected connection drops
+
+  /// One JSON object with the fields above (by_type and by_encoding as nested objects).
+  /// Allocates.
+  [[nodiscard]] std::string to_json() const;
+};
+
+/// An HTTP server on its own threads (libmicrohttpd). `POST <any prefix>/v1/batch` is checked and
+/// counted; `GET /stats` answers Stats::to_json(); anything else gets 404.
+/// All member functions are thread-safe.
+class Collector {
+ public:
+  /// Starts listening before it returns. Throws std::runtime_error with a readable message
+  /// when the options are invalid, the port is taken or the NDJSON file cannot be opened.
+  explicit Collector(Options options = {});
+  /// Stops listening and joins the server threads; requests in progress are cut off.
+  ~Collector();
+  Collector(Collector const&) = delete;
+  Collector& operator=(Collector const&) = delete;
+
+  /// The port actually bound (useful with Options::port == 0).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// "http://<bind_address>:<port>", ready for the SDK's endpoint setting.
+  [[nodiscard]] std::string endpoint() const;
+  /// A snapshot of the counters. Never blocks on request handling.
+  [[nodiscard]] Stats stats() const noexcept;
+  /// Blocks until at least `n` unique messageIds were counted (true) or `timeout` passed
+  /// (false). Woken by the request handlers through a condition variable.
+  bool wait_for_unique(std::uint64_t n, std::chrono::milliseconds timeout) const;
+  /// The decoded bodies kept so far (Options::keep_bodies), in arrival order. Copies.
+  [[nodiscard]] std::vector<std::string> bodies() const;
+
+  /// Headers of the latest batch POST.
+  struct RequestHeaders {
+    std::string authorization{};
+    std::string content_type{};
+    std::string content_encoding{};
+    std::string user_agent{};
+    std::string path{};
+  };
+  /// The headers of the latest POST to .../v1/batch (all empty before the first). Copies.
+  [[nodiscard]] RequestHeaders last_headers() const;
+
+  /// Runtime changes of the fault injection; they apply to requests completed afterwards.
+  void set_fixed_status(int status) noexcept;
+  /// Shares as in Options (clamped to [0, 1]).
+  void set_shares(double share_500, double share_429, double share_drop_connection) noexcept;
+  void set_delay(std::chrono::milliseconds delay) noexcept;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace htevents::collector
