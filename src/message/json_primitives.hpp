@@ -54,8 +54,11 @@ char* write_integer(char* out, std::uint64_t v) noexcept;
 /// e.g. "-2.2250738585072014e-308").
 constexpr std::size_t max_double_size = 32;
 
-/// Writes the shortest text that parses back to exactly `v` (std::to_chars, plain format):
-/// `29.99`, `100`, `1e+21`, `1e-07`, `-0`, `5e-324`. Every form is valid JSON.
+/// Writes text that parses back to exactly `v`, and is valid JSON: the shortest form
+/// (std::to_chars) such as `29.99`, `1e+21`, `1e-07`, `-0`, `5e-324`, with two exceptions.
+/// Integral values up to 2^53 are written as integers (`100`, `1000000000000000` rather than
+/// `1e+15`). From 9e18 up in magnitude the exponent form is forced (`1e+19`, never a 20-digit
+/// token that integer-first parsers such as simdjson 3.0 reject).
 /// Precondition: std::isfinite(v) (the encoder rejects NaN and infinities before this).
 /// Writes only the returned range; `out` must have room for max_double_size bytes.
 /// Does not allocate memory. Thread-safe.

@@ -305,6 +305,10 @@ TEST(Double, WritesShortestForm) {
   EXPECT_EQ(dbl(1e21), "1e+21");
   EXPECT_EQ(dbl(1e-7), "1e-07");
   EXPECT_EQ(dbl(-1.5), "-1.5");
+  EXPECT_EQ(dbl(1e15), "1000000000000000");  // integral: written as an integer
+  EXPECT_EQ(dbl(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(dbl(-42.0), "-42");
+  EXPECT_EQ(dbl(0.0), "0");
 }
 
 TEST(Double, ParsesBackExactly) {
@@ -317,6 +321,8 @@ TEST(Double, ParsesBackExactly) {
   for (int i = 0; i < 100000; ++i) {
     double const v = std::bit_cast<double>(rng());
     if (std::isfinite(v)) expect_parses_back(v);
+    expect_parses_back(static_cast<double>(static_cast<std::int64_t>(rng() >> 10) - (std::int64_t{1} << 53)));
+    expect_parses_back(static_cast<double>(rng() % 100000) / 100.0);  // prices
   }
 }
 
