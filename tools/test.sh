@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: packages, configure, build, then
+#   1. release build: every test (unit, integration, stress, package, examples)
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
+#   3. ThreadSanitizer: integration and stress tests (the concurrency and fault tests)
+#   4. libFuzzer: each fuzzer for a bounded time
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+fuzz_seconds=${HTEVENTS_FUZZ_SECONDS:-30}
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "setup: packages"
+./tools/setup.sh
+
+step "release build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
+step "release tests"
+ctest --preset release -j 2
+
+step "ASan+UBSan build"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
+step "ASan+UBSan tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan -j 2 -L 'unit|integration|stress'
+
+step "TSan build"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$(nproc)" --target htevents_integration_tests htevents_stress_tests
+step "TSan tests"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --preset tsan -j 2
+
+if [ -f tests/fuzz/CMakeLists.txt ]; then
+  step "fuzzers (${fuzz_seconds}s each)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$(nproc)"
+  for fuzzer in build-fuzz/tests/fuzz/*_fuzz; do
+    [ -x "$fuzzer" ] || continue
+    corpus="build-fuzz/corpus/$(basename "$fuzzer")"
+    mkdir -p "$corpus"
+    echo "-- $(basename "$fuzzer")"
+    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: Running|==[0-9]+==ERROR|SUMMARY)" || true
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzzer $(basename "$fuzzer") found a problem"; exit 1; }
+  done
+fi
+
+step "all test stages passed"
