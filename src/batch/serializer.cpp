@@ -80,6 +80,17 @@ void Serializer::run() noexcept {
     core_.batches.give_back(current_);
     current_ = nullptr;
   }
+  // Every record is in a handed batch or failed now: flushes still waiting only need those
+  // batches to finish.
+  {
+    std::lock_guard lock(core_.progress.mutex);
+    for (FlushTicket* ticket : core_.progress.tickets) {
+      if (ticket->batched) continue;
+      ticket->batched = true;
+      ticket->last_serial = core_.progress.last_handed;
+    }
+  }
+  core_.progress.changed.notify_all();
   sender_.serializer_finished();
 }
 

@@ -50,6 +50,8 @@ class MessageArena {
   void integer(std::uint64_t v) noexcept;
   void number(double v) noexcept;
   void timestamp(Timestamp t) noexcept;
+  // The time of the call, to the millisecond (wire-format.md allows millisecond precision).
+  void now() noexcept;
   void uuid() noexcept;
 
   void fail(Status status) noexcept {

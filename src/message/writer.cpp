@@ -214,7 +214,7 @@ Status WriterCore::send() noexcept {
     }
     if (!has_timestamp_) {
       out.raw(R"(,"timestamp":)");
-      out.timestamp(std::chrono::system_clock::now());
+      out.now();
     }
     out.raw('}');
     if (!client_->begin_enqueue(*producer_)) {

