@@ -63,9 +63,11 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   producer_->writer_open = true;
   MessageArena out(*client, *producer_);
   out.raw(type_prefix(type));
+  // track, group and alias: the prefix ends with the head's key. page and screen: the name is
+  // optional. identify: no head.
   bool const head_is_name = type == MessageType::page || type == MessageType::screen;
   if (head_is_name && !head.empty()) out.raw(R"(,"name":)");
-  if (!head_is_name || !head.empty()) out.string(head);
+  if (type != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
   out.save();
   status_ = out.status();
 }
