@@ -152,6 +152,10 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
       encoding(config.compression) {
   sender_ = std::make_unique<Sender>(*this);
   serializer_ = std::make_unique<Serializer>(*this, *sender_);
+  if (serializer_->envelope_bytes() + config.max_message_bytes > config.max_batch_bytes) {
+    throw ConfigError("htevents: Config::default_context is too large: max_batch_bytes must hold the batch "
+                      "envelope (with default_context) plus one message of max_message_bytes");
+  }
   // Threads last: everything they touch exists now.
   sender_thread_ = std::thread([this] { sender_->run(); });
   serializer_thread_ = std::thread([this] { serializer_->run(); });

@@ -105,10 +105,12 @@ struct Config {
   /// It may call enqueue (subject to backpressure, never waiting: `block` acts as `fail` there),
   /// flush or close (both return false at once when called from a callback).
   std::function<void(Failure const&)> on_failure{};
-  /// Receives the library's log lines. Default (empty): errors and warnings to stderr.
+  /// Receives the library's log lines, one call per line, serialized (never two at once), from
+  /// pipeline threads. Default (empty): stderr. The write key never appears in a log line.
   std::function<void(LogLevel, std::string_view)> logger{};
-  /// Least level passed to the logger.
-  LogLevel log_level = LogLevel::warn;
+  /// Least level passed to the logger; the default is errors only. `warn` adds compression
+  /// fallbacks and the like.
+  LogLevel log_level = LogLevel::error;
 
   // --- beyond api.md ---
   /// Verify the server's TLS certificate and host name. Turn off only for local testing.

@@ -30,6 +30,7 @@ Logger::Logger(std::function<void(LogLevel, std::string_view)> sink, LogLevel le
 
 void Logger::log(LogLevel level, std::string_view message) const noexcept {
   if (!enabled(level)) return;
+  std::lock_guard lock(mutex_);
   try {
     sink_(level, message);
   } catch (...) {
