@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs one example against a fresh local collector on 127.0.0.1 and checks, from the collector's
+# own counts, that every event the example reports as delivered arrived exactly once.
+# Usage: run_with_collector.sh COLLECTOR_EXE EXAMPLE_EXE [example args...]
+# The example gets `--endpoint http://127.0.0.1:PORT` prepended (quickstart: the URL alone).
+set -euo pipefail
+
+collector=$1
+example=$2
+shift 2
+
+work=$(mktemp -d)
+collector_pid=
+cleanup() {
+  if [ -n "$collector_pid" ]; then kill "$collector_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$collector" --port 0 --port-file "$work/port" --quiet >"$work/collector.json" 2>"$work/collector.log" &
+collector_pid=$!
+# The collector writes the port file (atomically, by rename) once it listens.
+for _ in $(seq 1 200); do
+  [ -s "$work/port" ] && break
+  kill -0 "$collector_pid" 2>/dev/null || { cat "$work/collector.log" >&2; exit 1; }
+  sleep 0.05
+done
+[ -s "$work/port" ] || { echo "collector did not start" >&2; exit 1; }
+endpoint="http://127.0.0.1:$(cat "$work/port")"
+
+if [ "$(basename "$example")" = "quickstart" ]; then
+  "$example" "$endpoint" "$@" | tee "$work/example.out"
+else
+  "$example" --endpoint "$endpoint" "$@" | tee "$work/example.out"
+fi
+
+# Stop the collector: on SIGTERM it prints its final counts as one JSON line and exits.
+kill -TERM "$collector_pid"
+wait "$collector_pid"
+collector_pid=
+cat "$work/collector.json"
+
+delivered=$(grep -oE '"?delivered"?[=:][0-9]+' "$work/example.out" | tail -1 | grep -oE '[0-9]+$')
+unique=$(grep -oE '"unique_message_ids":[0-9]+' "$work/collector.json" | grep -oE '[0-9]+$')
+duplicates=$(grep -oE '"duplicate_message_ids":[0-9]+' "$work/collector.json" | grep -oE '[0-9]+$')
+invalid=$(grep -oE '"invalid_messages":[0-9]+' "$work/collector.json" | grep -oE '[0-9]+$')
+if [ -z "$delivered" ] || [ "$delivered" -eq 0 ] || [ "$delivered" != "$unique" ] || [ "$duplicates" != 0 ] ||
+   [ "$invalid" != 0 ]; then
+  echo "FAIL: example delivered=$delivered, collector unique=$unique duplicates=$duplicates invalid=$invalid" >&2
+  exit 1
+fi
+echo "OK: $delivered events delivered, each once"
