@@ -145,7 +145,7 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
       authorization("Authorization: Basic " + base64(write_key + ":")),
       logger(config.logger, config.log_level),
       ring(64 * RingTraits::BLOCK_SIZE),
-      blocks(block_capacity_for(config), config.max_queue_bytes / (block_capacity_for(config) + sizeof(Block))),
+      blocks(block_capacity_for(config), config.max_queue_bytes / block_capacity_for(config)),
       producers_(ring, blocks),
       // Enough buffers for max_in_flight requests, as many waiting for a retry or being built.
       batches(2 * config.max_in_flight + 2, config.max_batch_bytes + 64, config.batch_size),

@@ -23,9 +23,9 @@ enum class Compression : std::uint8_t { none, gzip, zstd };
 /// What enqueue does when max_queue_bytes is used up (the endpoint cannot keep up).
 enum class Backpressure : std::uint8_t {
   block,        ///< wait up to enqueue_timeout for room, then return Status::queue_full
-  drop_newest,  ///< return Status::queue_full at once (this message is not accepted)
+  drop_newest,  ///< return Status::queue_full at once (this message is not accepted); counted as dropped
   drop_oldest,  ///< evict the oldest queued messages (they go to on_failure) to make room
-  fail,         ///< return Status::queue_full at once
+  fail,         ///< same behaviour as drop_newest, for callers that treat queue_full as an error
 };
 
 enum class LogLevel : std::uint8_t { debug, info, warn, error };
@@ -77,8 +77,9 @@ struct Config {
   std::size_t max_batch_bytes = 500'000;
   /// One encoded message, at most; larger ones get Status::message_too_large at enqueue.
   std::size_t max_message_bytes = 32'000;
-  /// Memory for queued, unsent messages across all threads. Must hold at least
-  /// 4 * max_message_bytes. Batch buffers (max_in_flight of them) come on top.
+  /// Memory for queued, unsent messages across all threads, in arena blocks of
+  /// max(64 KiB, max_message_bytes + 4 KiB); at least 4 blocks. Each producer thread holds one
+  /// block while it writes. Batch buffers (2 * max_in_flight + 2 of max_batch_bytes) come on top.
   std::size_t max_queue_bytes = std::size_t{64} << 20;
   /// What enqueue does when max_queue_bytes is used up.
   Backpressure backpressure = Backpressure::block;
@@ -86,9 +87,10 @@ struct Config {
   std::chrono::milliseconds enqueue_timeout{100};
   /// Request body encoding.
   Compression compression = Compression::zstd;
-  /// zstd: 1..19 (1 is fast and already ~10x on typical events); gzip: 1..9.
+  /// zstd: -7..22 (1 is fast and already ~10x on typical events); gzip: 1..9.
   int compression_level = 1;
-  /// Concurrent HTTP requests; batches waiting for a retry count too.
+  /// Concurrent HTTP requests. Batches waiting for a retry do not take a request slot, but they
+  /// hold one of the 2 * max_in_flight + 2 batch buffers.
   std::size_t max_in_flight = 8;
   /// Tries per batch, the first one included.
   int max_attempts = 10;
