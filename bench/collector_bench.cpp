@@ -87,4 +87,4 @@ BENCHMARK(BM_Collector_DecodeParseCount);
 }  // namespace
 
 
-BENCHMARK_MAIN();
+

@@ -201,4 +201,4 @@ BENCHMARK(BM_IsValidJson);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+

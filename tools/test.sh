@@ -32,7 +32,7 @@ step "TSan build"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$(nproc)" --target htevents_integration_tests htevents_stress_tests
 step "TSan tests"
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --preset tsan -j 2
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzzers (${fuzz_seconds}s each)"

@@ -57,6 +57,12 @@ class Object {
  public:
   Object() = default;
   Object(std::initializer_list<Member> members);
+  // Declared here, defined after Member is complete: clang instantiates them eagerly.
+  Object(Object const& other);
+  Object(Object&& other) noexcept;
+  Object& operator=(Object const& other);
+  Object& operator=(Object&& other) noexcept;
+  ~Object();
 
   /// Inserts `key` at the end, or replaces its value where it already exists. Linear in size().
   Object& set(std::string key, Value value);
@@ -139,6 +145,11 @@ inline bool Array::empty() const noexcept { return items_.empty(); }
 inline bool operator==(Array const& a, Array const& b) { return a.items_ == b.items_; }
 
 inline Object::Object(std::initializer_list<Member> members) : members_(members) {}
+inline Object::Object(Object const& other) = default;
+inline Object::Object(Object&& other) noexcept = default;
+inline Object& Object::operator=(Object const& other) = default;
+inline Object& Object::operator=(Object&& other) noexcept = default;
+inline Object::~Object() = default;
 inline std::size_t Object::size() const noexcept { return members_.size(); }
 inline bool Object::empty() const noexcept { return members_.empty(); }
 inline void Object::reserve(std::size_t n) { members_.reserve(n); }

@@ -1,0 +1,629 @@
+// `htevents load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
+// from T threads to a local collector, closes the client, and reports throughput, CPU, memory,
+// wire bytes and per-call enqueue latency, verified against the collector's unique count.
+#include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "collector/collector.hpp"
+#include "htevents/htevents.hpp"
+
+namespace htevents::cli {
+namespace {
+
+constexpr std::string_view usage = R"(Usage: htevents load [options]
+
+Sends N W1 events (track "Order completed", userId "user-<i>", properties total, currency,
+product_id, quantity, coupon) from T threads, closes the client, and reports how fast they were
+delivered, what it cost, and whether the collector received every one of them exactly once.
+
+Without --endpoint a local collector is started on 127.0.0.1 (the htevents-collector program
+as a child process when it is found next to this one, else inside this process).
+
+Options (also --name=value):
+  --events N            events to send (default 1000000)
+  --threads T           sending threads (default 8)
+  --endpoint URL        send there instead of a local collector (no verification)
+  --compression C       zstd | gzip | none (default zstd, level 1)
+  --api A               fast (client.track(...)...send(), default) | struct (enqueue(Track{...}))
+  --stall               the collector answers every batch with 503: measures memory with a
+                        stalled endpoint (Backpressure::drop_newest); passes when peak RSS stays
+                        within max_queue_bytes + 32 MiB
+  --max-queue-mb M      Config::max_queue_bytes in MiB (default 64)
+  --json                one JSON object on stdout instead of the report
+  --help                this text
+
+Events are sent with the default Backpressure::block (a full queue makes enqueue wait up to
+100 ms). Exit code: 0 when verified, 1 when an event was not accepted, the collector's unique
+count differs from the delivered count, or anything failed (or, with --stall, when peak RSS is over budget), 2 on usage errors.
+)";
+
+struct UsageError {
+  std::string message;
+};
+
+struct Options {
+  std::uint64_t events = 1'000'000;
+  unsigned threads = 8;
+  std::string endpoint;
+  Compression compression = Compression::zstd;
+  bool struct_api = false;
+  bool stall = false;
+  std::size_t max_queue_mb = 64;
+  bool json = false;
+  bool help = false;
+};
+
+template <class T>
+T parse_number(std::string_view flag, std::string_view text) {
+  T value{};
+  auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    throw UsageError{"invalid value '" + std::string(text) + "' for " + std::string(flag)};
+  return value;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    std::optional<std::string_view> inline_value;
+    if (auto const eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    auto next = [&]() -> std::string_view {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= argc) throw UsageError{std::string(arg) + " needs a value"};
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") o.help = true;
+    else if (arg == "--events") o.events = parse_number<std::uint64_t>(arg, next());
+    else if (arg == "--threads") o.threads = parse_number<unsigned>(arg, next());
+    else if (arg == "--endpoint") o.endpoint = std::string(next());
+    else if (arg == "--compression") {
+      std::string_view const v = next();
+      if (v == "zstd") o.compression = Compression::zstd;
+      else if (v == "gzip") o.compression = Compression::gzip;
+      else if (v == "none") o.compression = Compression::none;
+      else throw UsageError{"--compression must be zstd, gzip or none"};
+    } else if (arg == "--api") {
+      std::string_view const v = next();
+      if (v == "fast") o.struct_api = false;
+      else if (v == "struct") o.struct_api = true;
+      else throw UsageError{"--api must be fast or struct"};
+    } else if (arg == "--stall") o.stall = true;
+    else if (arg == "--max-queue-mb") o.max_queue_mb = parse_number<std::size_t>(arg, next());
+    else if (arg == "--json") o.json = true;
+    else throw UsageError{"unknown option '" + std::string(arg) + "'"};
+  }
+  if (o.threads == 0 || o.threads > 1024) throw UsageError{"--threads must be 1..1024"};
+  if (o.events == 0) throw UsageError{"--events must be at least 1"};
+  if (o.max_queue_mb == 0) throw UsageError{"--max-queue-mb must be at least 1"};
+  if (o.stall && !o.endpoint.empty()) throw UsageError{"--stall uses its own local collector: drop --endpoint"};
+  return o;
+}
+
+// --- latency histogram ---------------------------------------------------------------------------
+
+// Log-linear: values below 2^sub_bits ns are exact, above that 2^sub_bits buckets per power of
+// two (relative error under 1/2^sub_bits = 3%). Fixed size, recorded without allocating.
+class Histogram {
+ public:
+  static constexpr unsigned sub_bits = 5;
+  static constexpr unsigned sub = 1u << sub_bits;
+  static constexpr std::size_t buckets = (64 - sub_bits + 1) * sub;
+
+  void record(std::uint64_t ns) noexcept {
+    ++counts_[index(ns)];
+    max_ = std::max(max_, ns);
+    ++total_;
+  }
+  void merge(Histogram const& other) noexcept {
+    for (std::size_t k = 0; k < buckets; ++k) counts_[k] += other.counts_[k];
+    max_ = std::max(max_, other.max_);
+    total_ += other.total_;
+  }
+  // The upper bound of the bucket holding the q-quantile (0 < q <= 1).
+  std::uint64_t quantile(double q) const noexcept {
+    if (total_ == 0) return 0;
+    auto const rank = static_cast<std::uint64_t>(q * static_cast<double>(total_) + 0.5);
+    std::uint64_t seen = 0;
+    for (std::size_t k = 0; k < buckets; ++k) {
+      seen += counts_[k];
+      if (seen >= std::max<std::uint64_t>(rank, 1)) return std::min(upper(k), max_);
+    }
+    return max_;
+  }
+  std::uint64_t max() const noexcept { return max_; }
+
+ private:
+  static std::size_t index(std::uint64_t v) noexcept {
+    if (v < sub) return static_cast<std::size_t>(v);
+    unsigned const msb = 63u - static_cast<unsigned>(std::countl_zero(v));  // >= sub_bits
+    unsigned const shift = msb - sub_bits;
+    std::uint64_t const mantissa = (v >> shift) - sub;  // 0..sub-1
+    return (shift + 1) * sub + static_cast<std::size_t>(mantissa);
+  }
+  static std::uint64_t upper(std::size_t k) noexcept {
+    if (k < sub) return k;
+    std::size_t const shift = k / sub - 1;
+    std::uint64_t const mantissa = k % sub + sub;
+    return ((mantissa + 1) << shift) - 1;
+  }
+
+  std::array<std::uint64_t, buckets> counts_{};
+  std::uint64_t max_ = 0;
+  std::uint64_t total_ = 0;
+};
+
+// --- W1 -----------------------------------------------------------------------------------------
+
+Status send_fast(Client& client, std::uint64_t i) noexcept {
+  char user[32] = "user-";
+  char* const user_end = std::to_chars(user + 5, user + sizeof user, i).ptr;
+  char sku[16] = "sku-";
+  char* const sku_end = std::to_chars(sku + 4, sku + sizeof sku, i % 1000).ptr;
+  return client.track("Order completed")
+      .user_id(std::string_view(user, static_cast<std::size_t>(user_end - user)))
+      .property("total", 29.99)
+      .property("currency", "USD")
+      .property("product_id", std::string_view(sku, static_cast<std::size_t>(sku_end - sku)))
+      .property("quantity", i % 10)
+      .property("coupon", nullptr)
+      .send();
+}
+
+Track w1_event(std::uint64_t i) {
+  return Track{.user_id = "user-" + std::to_string(i),
+               .event = "Order completed",
+               .properties = {{"total", 29.99},
+                              {"currency", "USD"},
+                              {"product_id", "sku-" + std::to_string(i % 1000)},
+                              {"quantity", i % 10},
+                              {"coupon", nullptr}}};
+}
+
+// --- the collector ------------------------------------------------------------------------------
+
+std::string self_directory() {
+  std::array<char, 4096> path{};
+  ssize_t const n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (n <= 0) return ".";
+  std::string p(path.data(), static_cast<std::size_t>(n));
+  return p.substr(0, p.rfind('/'));
+}
+
+std::string find_collector_program() {
+  std::string const dir = self_directory();
+  for (std::string const& candidate : {dir + "/htevents-collector", dir + "/collector/htevents-collector",
+                                       dir + "/../tools/collector/htevents-collector"}) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+// The local collector: a child process when the program is found (its CPU is then not ours),
+// else in this process.
+class LocalCollector {
+ public:
+  LocalCollector(bool stall) {
+    std::string const program = find_collector_program();
+    if (!program.empty() && start_child(program, stall)) return;
+    collector::Options options;
+    if (stall) options.fixed_status = 503;
+    auto const before = thread_ids();
+    in_process_ = std::make_unique<collector::Collector>(options);
+    for (long tid : thread_ids())
+      if (before.count(tid) == 0) collector_threads_.push_back(tid);
+    endpoint_ = in_process_->endpoint();
+    description_ = "in this process (htevents-collector not found next to this program; its CPU is "
+                   "subtracted per thread)";
+  }
+  ~LocalCollector() {
+    if (child_ > 0) {
+      ::kill(child_, SIGTERM);
+      int status = 0;
+      ::waitpid(child_, &status, 0);
+    }
+    if (!port_file_.empty()) std::remove(port_file_.c_str());
+  }
+  LocalCollector(LocalCollector const&) = delete;
+  LocalCollector& operator=(LocalCollector const&) = delete;
+
+  std::string const& endpoint() const { return endpoint_; }
+  std::string const& description() const { return description_; }
+  bool in_process() const { return in_process_ != nullptr; }
+
+  // The collector's unique messageId count; nullopt when it cannot be read.
+  std::optional<std::uint64_t> unique_ids() const {
+    if (in_process_) return in_process_->stats().unique_message_ids;
+    std::string const body = http_get(endpoint_ + "/stats");
+    std::string_view const key = "\"unique_message_ids\":";
+    auto const at = body.find(key);
+    if (at == std::string::npos) return std::nullopt;
+    std::uint64_t value = 0;
+    char const* begin = body.data() + at + key.size();
+    while (*begin == ' ') ++begin;
+    if (std::from_chars(begin, body.data() + body.size(), value).ec != std::errc{}) return std::nullopt;
+    return value;
+  }
+
+  // CPU seconds of the in-process collector's threads (0 for a child process).
+  double in_process_cpu_seconds() const {
+    double total = 0;
+    long const ticks = ::sysconf(_SC_CLK_TCK);
+    for (long tid : collector_threads_) {
+      std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) continue;
+      // Fields after the ")" that ends the thread name: state is field 3; utime, stime are 14, 15.
+      std::istringstream rest(line.substr(line.rfind(')') + 2));
+      std::string field;
+      std::uint64_t utime = 0, stime = 0;
+      for (int f = 3; f <= 15 && rest >> field; ++f) {
+        if (f == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+        if (f == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+      }
+      total += static_cast<double>(utime + stime) / static_cast<double>(ticks);
+    }
+    return total;
+  }
+
+ private:
+  static std::set<long> thread_ids() {
+    std::set<long> ids;
+    if (DIR* dir = ::opendir("/proc/self/task")) {
+      while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') ids.insert(std::strtol(entry->d_name, nullptr, 10));
+      }
+      ::closedir(dir);
+    }
+    return ids;
+  }
+
+  bool start_child(std::string const& program, bool stall) {
+    port_file_ = "/tmp/htevents-load-" + std::to_string(::getpid()) + ".port";
+    std::remove(port_file_.c_str());
+    std::fflush(nullptr);
+    pid_t const pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      std::vector<char const*> args = {program.c_str(), "--port", "0", "--port-file", port_file_.c_str(), "--quiet"};
+      if (stall) {
+        args.push_back("--fixed-status");
+        args.push_back("503");
+      }
+      args.push_back(nullptr);
+      // Its report and final stats would mix with ours: we read its counts over HTTP instead.
+      int const null_fd = ::open("/dev/null", O_WRONLY);
+      if (null_fd >= 0) {
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::dup2(null_fd, STDERR_FILENO);
+      }
+      ::execv(program.c_str(), const_cast<char* const*>(args.data()));
+      ::_exit(127);
+    }
+    child_ = pid;
+    // Wait for the port file (the child writes it once listening), at most 10 s.
+    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(port_file_);
+      unsigned port = 0;
+      if (in >> port && port != 0) {
+        endpoint_ = "http://127.0.0.1:" + std::to_string(port);
+        description_ = "child process " + program + " (pid " + std::to_string(pid) + ")";
+        return true;
+      }
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) break;  // it died
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    child_ = -1;
+    return false;
+  }
+
+  static std::string http_get(std::string const& url) {
+    std::string body;
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) return body;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                     +[](char* data, std::size_t size, std::size_t n, void* out) -> std::size_t {
+                       static_cast<std::string*>(out)->append(data, size * n);
+                       return size * n;
+                     });
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    if (curl_easy_perform(curl) != CURLE_OK) body.clear();
+    curl_easy_cleanup(curl);
+    return body;
+  }
+
+  std::unique_ptr<collector::Collector> in_process_;
+  std::vector<long> collector_threads_;
+  pid_t child_ = -1;
+  std::string port_file_;
+  std::string endpoint_;
+  std::string description_;
+};
+
+// --- the run ------------------------------------------------------------------------------------
+
+double cpu_seconds(rusage const& r) {
+  auto const s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(r.ru_utime) + s(r.ru_stime);
+}
+
+std::string_view compression_name(Compression c) {
+  switch (c) {
+    case Compression::zstd: return "zstd";
+    case Compression::gzip: return "gzip";
+    case Compression::none: return "none";
+  }
+  return "?";
+}
+
+// 1234567 -> "1,234,567".
+std::string grouped(std::uint64_t v) {
+  char digits[24];
+  auto const n = static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
+  char out[32];
+  std::size_t len = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k != 0 && (n - k) % 3 == 0) out[len++] = ',';
+    out[len++] = digits[k];
+  }
+  return std::string(out, len);
+}
+
+std::string duration_ns(std::uint64_t ns) {
+  char text[32];
+  if (ns < 10'000) std::snprintf(text, sizeof text, "%" PRIu64 " ns", ns);
+  else if (ns < 10'000'000) std::snprintf(text, sizeof text, "%.1f us", static_cast<double>(ns) / 1e3);
+  else std::snprintf(text, sizeof text, "%.1f ms", static_cast<double>(ns) / 1e6);
+  return text;
+}
+
+struct Result {
+  double seconds = 0;
+  double events_per_second = 0;
+  double client_cpu_seconds = 0;
+  double client_cpu_per_million = 0;
+  double collector_cpu_subtracted = 0;
+  std::uint64_t peak_rss_bytes = 0;
+  std::uint64_t rss_budget_bytes = 0;
+  Stats stats{};
+  std::uint64_t not_ok = 0;
+  std::optional<std::uint64_t> collector_unique;
+  Histogram latency{};
+  bool close_ok = false;
+  bool verified = false;
+};
+
+int run(Options const& o) {
+  std::unique_ptr<LocalCollector> local;
+  std::string endpoint = o.endpoint;
+  std::string where = "the given endpoint (not verified)";
+  if (endpoint.empty()) {
+    local = std::make_unique<LocalCollector>(o.stall);
+    endpoint = local->endpoint();
+    where = "local collector, " + local->description();
+  }
+
+  Config config;
+  config.endpoint = endpoint;
+  config.compression = o.compression;
+  config.max_queue_bytes = o.max_queue_mb << 20;
+  // The default policy (block, at most enqueue_timeout) for a delivery run: producers faster
+  // than the endpoint wait rather than lose events. A stalled endpoint can only fill the queue,
+  // so there new events are dropped at once.
+  config.backpressure = o.stall ? Backpressure::drop_newest : Backpressure::block;
+  config.tls_verify = !endpoint.starts_with("http://");
+  if (o.stall) config.logger = [](LogLevel, std::string_view) {};  // 503s are the point here
+
+  auto result = std::make_unique<Result>();
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  auto client = std::make_unique<Client>("load-write-key", config);
+
+  std::vector<std::unique_ptr<Histogram>> histograms;
+  std::vector<std::uint64_t> not_ok(o.threads, 0);
+  for (unsigned t = 0; t < o.threads; ++t) histograms.push_back(std::make_unique<Histogram>());
+  std::atomic<bool> go{false};
+  std::atomic<unsigned> ready{0};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < o.threads; ++t) {
+    threads.emplace_back([&, t] {
+      pthread_setname_np(pthread_self(), "htev-load");
+      std::uint64_t const first = o.events * t / o.threads;
+      std::uint64_t const last = o.events * (t + 1) / o.threads;
+      Histogram& h = *histograms[t];
+      std::uint64_t failures = 0;
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      for (std::uint64_t i = first; i < last; ++i) {
+        Status status;
+        if (o.struct_api) {
+          Track const event = w1_event(i);  // building the struct is not the timed call
+          auto const t0 = std::chrono::steady_clock::now();
+          status = client->enqueue(event);
+          auto const t1 = std::chrono::steady_clock::now();
+          h.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+        } else {
+          auto const t0 = std::chrono::steady_clock::now();
+          status = send_fast(*client, i);
+          auto const t1 = std::chrono::steady_clock::now();
+          h.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+        }
+        if (status != Status::ok) ++failures;
+      }
+      not_ok[t] = failures;
+    });
+  }
+  while (ready.load() != o.threads) std::this_thread::yield();
+  auto const start = std::chrono::steady_clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& thread : threads) thread.join();
+  // A stalled endpoint never drains: give close() a short deadline (what is left goes to
+  // on_failure); otherwise wait for everything.
+  result->close_ok = client->close(o.stall ? std::chrono::seconds(2) : std::chrono::seconds(120));
+  auto const end = std::chrono::steady_clock::now();
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+
+  Result& r = *result;
+  r.stats = client->stats();
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.events_per_second = static_cast<double>(r.stats.delivered) / r.seconds;
+  if (local && local->in_process()) r.collector_cpu_subtracted = local->in_process_cpu_seconds();
+  r.client_cpu_seconds = cpu_seconds(after) - cpu_seconds(before) - r.collector_cpu_subtracted;
+  r.client_cpu_per_million = r.client_cpu_seconds / (static_cast<double>(o.events) / 1e6);
+  r.peak_rss_bytes = static_cast<std::uint64_t>(after.ru_maxrss) * 1024;
+  r.rss_budget_bytes = config.max_queue_bytes + (std::uint64_t{32} << 20);
+  for (unsigned t = 0; t < o.threads; ++t) {
+    r.latency.merge(*histograms[t]);
+    r.not_ok += not_ok[t];
+  }
+  if (local) r.collector_unique = local->unique_ids();
+  if (o.stall) {
+    r.verified = r.peak_rss_bytes <= r.rss_budget_bytes;
+  } else {
+    r.verified = r.stats.failed == 0 && r.not_ok == 0 && r.collector_unique.has_value() &&
+                 *r.collector_unique == r.stats.delivered;
+    if (!local) r.verified = r.stats.failed == 0 && r.not_ok == 0;
+  }
+
+  double const wire_per_event =
+      r.stats.delivered == 0 ? 0 : static_cast<double>(r.stats.bytes_sent) / static_cast<double>(r.stats.delivered);
+  double const body_per_event = r.stats.delivered == 0 ? 0
+                                                       : static_cast<double>(r.stats.bytes_uncompressed) /
+                                                             static_cast<double>(r.stats.delivered);
+  double const ratio = r.stats.bytes_sent == 0 ? 0
+                                               : static_cast<double>(r.stats.bytes_uncompressed) /
+                                                     static_cast<double>(r.stats.bytes_sent);
+  std::uint64_t const p50 = r.latency.quantile(0.5), p99 = r.latency.quantile(0.99),
+                      p999 = r.latency.quantile(0.999), max = r.latency.max();
+
+  if (o.json) {
+    std::printf(
+        "{\"events\":%" PRIu64 ",\"threads\":%u,\"backpressure\":\"%s\",\"api\":\"%s\",\"compression\":\"%s\",\"stall\":%s,"
+        "\"endpoint\":\"%s\",\"seconds\":%.6f,\"events_per_second\":%.0f,\"client_cpu_seconds\":%.4f,"
+        "\"client_cpu_seconds_per_million\":%.4f,\"collector_cpu_subtracted\":%.4f,\"peak_rss_bytes\":%" PRIu64
+        ",\"rss_budget_bytes\":%" PRIu64 ",\"max_queue_bytes\":%zu,\"wire_bytes_per_event\":%.2f,"
+        "\"body_bytes_per_event\":%.2f,\"compression_ratio\":%.3f,"
+        "\"enqueue_latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},"
+        "\"enqueued\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"dropped\":%" PRIu64
+        ",\"failed\":%" PRIu64 ",\"not_ok\":%" PRIu64 ",\"bytes_uncompressed\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
+        ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s}\n",
+        o.events, o.threads, o.stall ? "drop_newest" : "block", o.struct_api ? "struct" : "fast", std::string(compression_name(o.compression)).c_str(),
+        o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.client_cpu_seconds,
+        r.client_cpu_per_million, r.collector_cpu_subtracted, r.peak_rss_bytes, r.rss_budget_bytes,
+        config.max_queue_bytes, wire_per_event, body_per_event, ratio, p50, p99, p999, max, r.stats.enqueued,
+        r.stats.delivered, r.stats.rejected, r.stats.dropped, r.stats.failed, r.not_ok, r.stats.bytes_uncompressed,
+        r.stats.bytes_sent, r.stats.requests, r.stats.retries,
+        r.collector_unique ? std::to_string(*r.collector_unique).c_str() : "null", r.close_ok ? "true" : "false",
+        r.verified ? "true" : "false");
+    return r.verified ? 0 : 1;
+  }
+
+  auto const mib = [](std::uint64_t b) { return static_cast<double>(b) / 1048576.0; };
+  std::printf("htevents load: %s W1 track events from %u threads, %s API, %s compression%s\n",
+              grouped(o.events).c_str(), o.threads, o.struct_api ? "struct" : "fast-path",
+              std::string(compression_name(o.compression)).c_str(),
+              o.stall ? ", STALLED endpoint (every batch answered 503)" : "");
+  std::printf("endpoint: %s, %s\n\n", endpoint.c_str(), where.c_str());
+  std::printf("  Throughput   %s events delivered in %.3f s = %s events/s (first enqueue to close() returning)\n",
+              grouped(r.stats.delivered).c_str(), r.seconds,
+              grouped(static_cast<std::uint64_t>(r.events_per_second)).c_str());
+  std::printf("  Client CPU   %.3f s in total, %.3f s per million events%s\n", r.client_cpu_seconds,
+              r.client_cpu_per_million,
+              r.collector_cpu_subtracted > 0 ? " (in-process collector's CPU subtracted)" : "");
+  std::printf("  Memory       peak RSS %.1f MiB (max_queue_bytes %.0f MiB)\n", mib(r.peak_rss_bytes),
+              mib(config.max_queue_bytes));
+  std::printf("  Wire         %.1f bytes per event sent (%.1f before compression, ratio %.1fx)\n", wire_per_event,
+              body_per_event, ratio);
+  std::printf("               %s bytes before compression, %s after, in %s requests (%s retries)\n",
+              grouped(r.stats.bytes_uncompressed).c_str(), grouped(r.stats.bytes_sent).c_str(),
+              grouped(r.stats.requests).c_str(), grouped(r.stats.retries).c_str());
+  std::printf("  Enqueue      per-call latency p50 %s, p99 %s, p99.9 %s, max %s\n", duration_ns(p50).c_str(),
+              duration_ns(p99).c_str(), duration_ns(p999).c_str(), duration_ns(max).c_str());
+  std::printf("  Events       enqueued %s, delivered %s, rejected %s (dropped by backpressure %s), failed %s\n",
+              grouped(r.stats.enqueued).c_str(), grouped(r.stats.delivered).c_str(),
+              grouped(r.stats.rejected).c_str(), grouped(r.stats.dropped).c_str(), grouped(r.stats.failed).c_str());
+  std::printf("\n");
+  if (o.stall) {
+    std::printf("%s: peak RSS %.1f MiB %s the budget max_queue_bytes + 32 MiB = %.1f MiB\n",
+                r.verified ? "OK" : "FAILED", mib(r.peak_rss_bytes), r.verified ? "is within" : "exceeds",
+                mib(r.rss_budget_bytes));
+  } else if (r.not_ok != 0) {
+    std::printf("FAILED: %s events were not accepted (enqueue did not return ok: the queue stayed full for "
+                "enqueue_timeout); the collector counted %s unique messageIds for %s delivered\n",
+                grouped(r.not_ok).c_str(), r.collector_unique ? grouped(*r.collector_unique).c_str() : "?",
+                grouped(r.stats.delivered).c_str());
+  } else if (!local) {
+    std::printf("%s: %s failed (no collector count to compare with: --endpoint given)\n",
+                r.verified ? "OK" : "FAILED", grouped(r.stats.failed).c_str());
+  } else if (!r.collector_unique) {
+    std::printf("FAILED: could not read the collector's count\n");
+  } else {
+    std::printf("%s: the collector counted %s unique messageIds, the client reports %s delivered, %s failed\n",
+                r.verified ? "OK" : "FAILED", grouped(*r.collector_unique).c_str(),
+                grouped(r.stats.delivered).c_str(), grouped(r.stats.failed).c_str());
+  }
+  return r.verified ? 0 : 1;
+}
+
+}  // namespace
+
+int load_command(int argc, char** argv) {
+  try {
+    Options const options = parse_args(argc, argv);
+    if (options.help) {
+      std::fputs(usage.data(), stdout);
+      return 0;
+    }
+    return run(options);
+  } catch (UsageError const& e) {
+    std::fprintf(stderr, "htevents load: %s\n(try htevents load --help)\n", e.message.c_str());
+    return 2;
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "htevents load: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace htevents::cli
