@@ -1,0 +1,51 @@
+// htevents: the command line tool. Dispatches to the subcommands of commands.hpp.
+#include <cstdio>
+#include <iostream>
+#include <string_view>
+
+#include "commands.hpp"
+#include "htevents/client.hpp"
+
+namespace {
+
+constexpr std::string_view usage = R"(Usage: htevents <command> [options]
+
+Commands:
+  send TYPE ...      send one message (identify, track, page, screen, group, alias)
+  replay FILE|-      send every message of an NDJSON file (Segment spec, one per line)
+  collector          run a local batch endpoint that counts what it receives
+  load               generate load against an endpoint and report throughput
+
+Every sending command takes --write-key KEY (or HTEVENTS_WRITE_KEY) and --endpoint URL (or
+HTEVENTS_ENDPOINT; default https://us-east-1.hightouch-events.com).
+Run `htevents <command> --help` for a command's options.
+
+Options:
+  --help             this text
+  --version          the version of htevents
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << usage;
+    return 2;
+  }
+  std::string_view const command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << usage;
+    return 0;
+  }
+  if (command == "--version" || command == "version") {
+    std::cout << "htevents " << htevents::version() << '\n';
+    return 0;
+  }
+  // Each subcommand sees argv[0] == its own name.
+  if (command == "send") return htevents::cli::send_command(argc - 1, argv + 1);
+  if (command == "replay") return htevents::cli::replay_command(argc - 1, argv + 1);
+  if (command == "collector") return htevents::cli::collector_command(argc - 1, argv + 1);
+  if (command == "load") return htevents::cli::load_command(argc - 1, argv + 1);
+  std::cerr << "htevents: unknown command '" << command << "'\n\n" << usage;
+  return 2;
+}
