@@ -120,8 +120,9 @@ class UuidGenerator {
 /// True if `text` is exactly one valid JSON value, optionally surrounded by JSON whitespace,
 /// with valid UTF-8 throughout. Uses a thread_local simdjson::dom::parser that is reused: it
 /// allocates on first use per thread and when `text` is larger than any seen before on that
-/// thread. Also false where simdjson refuses a grammatical document: nesting deeper than
-/// 1024, or a number that does not fit a double (`1e400`). Thread-safe.
+/// thread. False for nesting deeper than 1024. Numbers simdjson cannot hold (`1e400`, integers
+/// beyond 64 bits) are judged by the JSON grammar alone, as Go's json.Valid does: accepted when
+/// well formed. Thread-safe.
 [[nodiscard]] bool is_valid_json(std::string_view text) noexcept;
 
 }  // namespace htevents::inline v0::detail
