@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "batch/serializer.hpp"
+#include "common/process_barrier.hpp"
 #include "message/encoder.hpp"
 #include "message/message_arena.hpp"
 #include "transport/sender.hpp"
@@ -194,9 +195,11 @@ template Status ClientCore::enqueue(Alias const&) noexcept;
 
 bool ClientCore::begin_enqueue(Producer& producer) noexcept {
   // Store-load handshake with close(): either close() sees `active` and waits for this enqueue,
-  // or this load sees `closed`. Both sides are seq_cst for that reason.
-  producer.active.store(true, std::memory_order_seq_cst);
-  return !closed.load(std::memory_order_seq_cst);
+  // or this load sees `closed`. The store-load order comes from an asymmetric barrier: a
+  // compiler barrier here, membarrier(2) in close(), instead of a locked instruction per message.
+  producer.active.store(true, std::memory_order_relaxed);
+  light_barrier();
+  return !closed.load(std::memory_order_relaxed);
 }
 
 void ClientCore::end_enqueue(Producer& producer, Status status) noexcept {
@@ -321,9 +324,10 @@ bool ClientCore::close(std::chrono::milliseconds timeout) noexcept {
   if (close_done_) return close_result_;
   auto const deadline = std::chrono::steady_clock::now() + timeout;
   closed.store(true, std::memory_order_seq_cst);
+  heavy_barrier();  // pairs with light_barrier() in begin_enqueue
   // Wait out enqueues that passed their `closed` check before the store (begin_enqueue).
   producers_.for_each([&](Producer const& p) {
-    while (p.active.load(std::memory_order_seq_cst) && std::chrono::steady_clock::now() < deadline) {
+    while (p.active.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::yield();
     }
   });

@@ -10,14 +10,6 @@ namespace htevents::inline v0::detail {
 
 // ---- MessageArena ----
 
-MessageArena::MessageArena(ClientCore& core, Producer& producer) noexcept
-    : core_(core), producer_(producer) {
-  if (producer.block != nullptr) {
-    begin_ = producer.block->data() + producer.pos;
-    cur_ = begin_ + producer.draft;
-    end_ = producer.block->data() + producer.block->capacity;
-  }
-}
 
 char* MessageArena::grow(std::size_t n) noexcept {
   if (status_ != Status::ok) return nullptr;
@@ -45,21 +37,8 @@ char* MessageArena::grow(std::size_t n) noexcept {
   return cur_;
 }
 
-void MessageArena::string(std::string_view s) noexcept { encode_string(*this, s); }
-void MessageArena::key(std::string_view k, bool comma) noexcept { encode_key(*this, k, comma); }
 void MessageArena::value(Value const& v) noexcept { encode_value(*this, v); }
 void MessageArena::object(Object const& o, std::string_view skip_key) noexcept { encode_object(*this, o, skip_key); }
-
-void MessageArena::integer(std::int64_t v) noexcept {
-  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
-}
-void MessageArena::integer(std::uint64_t v) noexcept {
-  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
-}
-void MessageArena::number(double v) noexcept {
-  if (!std::isfinite(v)) return fail(Status::invalid_number);
-  if (char* p = reserve(max_double_size)) cur_ = write_double(p, v);
-}
 void MessageArena::timestamp(Timestamp t) noexcept {
   if (char* p = reserve(max_timestamp_size)) cur_ = write_timestamp(p, t);
 }
@@ -95,9 +74,6 @@ void MessageArena::uuid() noexcept {
   }
 }
 
-void MessageArena::save() noexcept {
-  producer_.draft = static_cast<std::uint32_t>(size());
-}
 
 void MessageArena::discard() noexcept {
   producer_.draft = 0;

@@ -94,6 +94,18 @@ inline std::uint64_t special_bits(std::uint64_t w) noexcept {
   return (lt20 | eq_q | eq_b | w) & highs;
 }
 
+inline std::uint32_t load32(const uchar* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+inline std::uint16_t load16(const uchar* p) noexcept {
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
 inline std::uint64_t load64(const uchar* p) noexcept {
   std::uint64_t w;
   std::memcpy(&w, p, 8);
@@ -305,8 +317,38 @@ char* write_json_string(char* out, std::string_view s) noexcept {
       p += 8;
       out += 8;
     }
-    while (p != end && !is_special(*p)) *out++ = static_cast<char>(*p++);
     if (p == end) break;
+    {
+      // 1..7 bytes left: one word assembled from (possibly overlapping) loads that stay inside
+      // the string, checked at once, copied with the same overlapping stores. Replaces a loop
+      // of byte compares that was the largest cost of short keys and values. Storing all `n`
+      // bytes is safe even when one is special: the output has room for at least that many.
+      auto const n = static_cast<std::size_t>(end - p);
+      std::uint64_t word;
+      if (n >= 4) {
+        word = load32(p) | (std::uint64_t{load32(end - 4)} << (8 * (n - 4)));
+        std::memcpy(out + n - 4, end - 4, 4);
+        std::memcpy(out, p, 4);
+      } else if (n >= 2) {
+        word = load16(p) | (std::uint64_t{load16(end - 2)} << (8 * (n - 2)));
+        std::memcpy(out + n - 2, end - 2, 2);
+        std::memcpy(out, p, 2);
+      } else {
+        word = *p;
+        *out = static_cast<char>(*p);
+      }
+      // Bytes past `n` are zero and would read as control characters: mask them off. Spurious
+      // flags from SWAR borrows only appear above a real one, so the lowest flag is exact.
+      std::uint64_t const bits = special_bits(word) & ((std::uint64_t{1} << (8 * n)) - 1);
+      if (bits == 0) {
+        out += n;
+        p = end;
+        break;
+      }
+      auto const plain = static_cast<std::size_t>(std::countr_zero(bits) >> 3);
+      p += plain;
+      out += plain;
+    }
 
   special:
     // *p is special. Handle it, and any run of non-ASCII bytes after it, before going back

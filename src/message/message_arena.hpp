@@ -4,12 +4,14 @@
 // can be had). Errors are sticky: after the first one every write is a no-op and finish()
 // reports it.
 
+#include <cmath>
 #include <cstring>
 #include <string_view>
 
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
 #include "message/json_primitives.hpp"
+#include "message/value_encoding.hpp"
 #include "queue/producer.hpp"
 
 namespace htevents::inline v0::detail {
@@ -19,7 +21,13 @@ class ClientCore;
 class MessageArena {
  public:
   // Resumes the producer's draft (empty for a new message).
-  MessageArena(ClientCore& core, Producer& producer) noexcept;
+  MessageArena(ClientCore& core, Producer& producer) noexcept : core_(core), producer_(producer) {
+    if (producer.block != nullptr) {
+      begin_ = producer.block->data() + producer.pos;
+      cur_ = begin_ + producer.draft;
+      end_ = producer.block->data() + producer.block->capacity;
+    }
+  }
 
   // At least `n` writable bytes at the cursor, or nullptr once an error is set.
   char* reserve(std::size_t n) noexcept {
@@ -41,14 +49,15 @@ class MessageArena {
       cur_ = p + 1;
     }
   }
+  // Inline (bodies below): the fast path's per-call work is mostly these.
   void string(std::string_view s) noexcept;
   // `,"key":` (or `"key":` after `{`): the caller tracks whether a comma is needed.
   void key(std::string_view key, bool comma) noexcept;
-  void value(Value const& v) noexcept;
-  void object(Object const& o, std::string_view skip_key = {}) noexcept;
   void integer(std::int64_t v) noexcept;
   void integer(std::uint64_t v) noexcept;
   void number(double v) noexcept;
+  void value(Value const& v) noexcept;
+  void object(Object const& o, std::string_view skip_key = {}) noexcept;
   void timestamp(Timestamp t) noexcept;
   // The time of the call, to the millisecond (wire-format.md allows millisecond precision).
   void now() noexcept;
@@ -63,7 +72,7 @@ class MessageArena {
   char back() const noexcept { return cur_ == begin_ ? '\0' : cur_[-1]; }
 
   // Keeps the draft for the next call (fast-path writers).
-  void save() noexcept;
+  void save() noexcept { producer_.draft = static_cast<std::uint32_t>(size()); }
   // Checks the size and queues the message; on error the draft is discarded.
   Status finish() noexcept;
   // Drops the draft.
@@ -79,5 +88,18 @@ class MessageArena {
   char* end_ = nullptr;
   Status status_ = Status::ok;
 };
+
+inline void MessageArena::string(std::string_view s) noexcept { encode_string(*this, s); }
+inline void MessageArena::key(std::string_view k, bool comma) noexcept { encode_key(*this, k, comma); }
+inline void MessageArena::integer(std::int64_t v) noexcept {
+  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
+}
+inline void MessageArena::integer(std::uint64_t v) noexcept {
+  if (char* p = reserve(max_integer_size)) cur_ = write_integer(p, v);
+}
+inline void MessageArena::number(double v) noexcept {
+  if (!std::isfinite(v)) return fail(Status::invalid_number);
+  if (char* p = reserve(max_double_size)) cur_ = write_double(p, v);
+}
 
 }  // namespace htevents::inline v0::detail

@@ -30,7 +30,8 @@ struct alignas(cache_line) Producer {
   UuidGenerator uuid;
 
   // Set while an enqueue is in progress; pairs with ClientCore::closed in a store-load
-  // (Dekker) handshake so that close() never misses a message accepted concurrently.
+  // (Dekker) handshake, ordered by light_barrier()/heavy_barrier(), so that close() never
+  // misses a message accepted concurrently.
   std::atomic<bool> active{false};
   std::atomic<std::uint64_t> accepted{0};
   std::array<std::atomic<std::uint64_t>, status_count> rejected{};
