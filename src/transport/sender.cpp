@@ -65,6 +65,12 @@ Sender::Sender(ClientCore& core)
     headers_[static_cast<int>(c)] = list;
   }
 
+  // Room for every batch of the pool, reserved before any thread runs: submit() (serializer
+  // thread) and intake() then never reallocate.
+  submitted_.reserve(core.batches.size());
+  intake_.reserve(core.batches.size());
+  waiting_.reserve(core.batches.size());
+
   slots_.resize(core.config.max_in_flight);
   for (Slot& slot : slots_) {
     slot.easy = curl_easy_init();
@@ -321,12 +327,6 @@ int Sender::poll_timeout_ms(std::chrono::steady_clock::time_point now) const noe
 }
 
 void Sender::run() noexcept {
-  try {
-    submitted_.reserve(core_.batches.size());
-    intake_.reserve(core_.batches.size());
-    waiting_.reserve(core_.batches.size());
-  } catch (...) {
-  }
   next_stats_ = std::chrono::steady_clock::now() + core_.config.stats_interval;
   for (;;) {
     // Read before intake: a batch submitted before serializer_finished() is then taken below.
