@@ -17,6 +17,7 @@
 #include "collector/codec.hpp"
 #include "collector/collector.hpp"
 #include "htevents/htevents.hpp"
+#include "load/w1.hpp"
 
 namespace {
 
@@ -32,10 +33,7 @@ htevents::Properties w1_properties(std::uint64_t i) {
           {"coupon", nullptr}};
 }
 
-htevents::Track w1_event(std::uint64_t i) {
-  return htevents::Track{.user_id = "user-" + std::to_string(i), .event = "Order completed",
-                         .properties = w1_properties(i)};
-}
+using htevents::load::w1_event;
 
 // The other five types carry the same payload where they have one (traits for identify and
 // group), so the types can be compared.

@@ -9,7 +9,6 @@
 // stays bounded (the shared Client holds up to 1 GiB; the collector drains it meanwhile).
 #include <benchmark/benchmark.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -26,6 +26,7 @@
 
 #include "collector/collector.hpp"
 #include "htevents/htevents.hpp"
+#include "load/w1.hpp"
 
 namespace {
 
@@ -33,44 +34,9 @@ using htevents::Status;
 
 constexpr std::int64_t iterations_per_thread = 200'000;
 
-// "user-<i>" and "sku-<i % 1000>" formatted into stack buffers: W1's per-event strings without
-// allocating, as a careful caller of the fast path would.
-struct W1Ids {
-  explicit W1Ids(std::uint64_t i) noexcept {
-    std::memcpy(user, "user-", 5);
-    user_len = static_cast<std::size_t>(std::to_chars(user + 5, user + sizeof user, i).ptr - user);
-    std::memcpy(sku, "sku-", 4);
-    sku_len = static_cast<std::size_t>(std::to_chars(sku + 4, sku + sizeof sku, i % 1000).ptr - sku);
-  }
-  std::string_view user_id() const noexcept { return {user, user_len}; }
-  std::string_view product_id() const noexcept { return {sku, sku_len}; }
-  char user[32];
-  char sku[16];
-  std::size_t user_len;
-  std::size_t sku_len;
-};
-
-Status send_w1_fast(htevents::Client& client, std::uint64_t i) noexcept {
-  W1Ids const ids(i);
-  return client.track("Order completed")
-      .user_id(ids.user_id())
-      .property("total", 29.99)
-      .property("currency", "USD")
-      .property("product_id", ids.product_id())
-      .property("quantity", i % 10)
-      .property("coupon", nullptr)
-      .send();
-}
-
-htevents::Track w1_event(std::uint64_t i) {
-  return htevents::Track{.user_id = "user-" + std::to_string(i),
-                         .event = "Order completed",
-                         .properties = {{"total", 29.99},
-                                        {"currency", "USD"},
-                                        {"product_id", "sku-" + std::to_string(i % 1000)},
-                                        {"quantity", i % 10},
-                                        {"coupon", nullptr}}};
-}
+using htevents::load::send_w1_fast;
+using htevents::load::W1Ids;
+using htevents::load::w1_event;
 
 // One collector and one Client for every enqueue benchmark in the process. Destroyed at exit,
 // client first (it closes and delivers what is left).
@@ -105,6 +71,31 @@ void report(benchmark::State& state, std::uint64_t rejected) {
   if (rejected != 0) state.SkipWithError("enqueue rejected events: the numbers would be of the rejection path");
 }
 
+constexpr std::uint64_t pool = 1024;  // prebuilt items per thread, cycled through
+
+// `pool` items make(i), with indexes distinct per thread; built before the timed loop.
+template <class Make>
+auto prebuilt(benchmark::State const& state, Make make) {
+  std::vector<std::invoke_result_t<Make&, std::uint64_t>> items;
+  items.reserve(pool);
+  std::uint64_t const base = static_cast<std::uint64_t>(state.thread_index()) * pool;
+  for (std::uint64_t k = 0; k < pool; ++k) items.push_back(make(base + k));
+  return items;
+}
+
+// The timed loop over prebuilt items: offer(item) says whether it was accepted. Returns how many
+// were not.
+template <class T, class Offer>
+std::uint64_t cycle(benchmark::State& state, std::vector<T> const& items, Offer offer) {
+  std::uint64_t rejected = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (!offer(items[next])) ++rejected;
+    if (++next == pool) next = 0;
+  }
+  return rejected;
+}
+
 void BM_Enqueue_FastPath(benchmark::State& state) {
   settle_before_run(state);
   htevents::Client& client = shared().client;
@@ -122,18 +113,8 @@ void BM_Enqueue_FastPath(benchmark::State& state) {
 void BM_Enqueue_Struct(benchmark::State& state) {
   settle_before_run(state);
   htevents::Client& client = shared().client;
-  std::vector<htevents::Track> events;
-  constexpr std::uint64_t pool = 1024;
-  events.reserve(pool);
-  std::uint64_t const base = static_cast<std::uint64_t>(state.thread_index()) * pool;
-  for (std::uint64_t k = 0; k < pool; ++k) events.push_back(w1_event(base + k));
-  std::uint64_t rejected = 0;
-  std::size_t next = 0;
-  for (auto _ : state) {
-    if (client.enqueue(events[next]) != Status::ok) ++rejected;
-    if (++next == pool) next = 0;
-  }
-  report(state, rejected);
+  std::vector<htevents::Track> const events = prebuilt(state, w1_event);
+  report(state, cycle(state, events, [&](htevents::Track const& event) { return client.enqueue(event) == Status::ok; }));
 }
 
 // The struct API as a caller would usually use it: build W1 event i, then enqueue it.
@@ -225,22 +206,12 @@ void BM_Baseline_RdKafkaProducev(benchmark::State& state) {
     return;
   }
   if (state.thread_index() == 0) producer.purge();
-  constexpr std::uint64_t pool = 1024;
-  std::vector<std::string> payloads;
-  payloads.reserve(pool);
-  std::uint64_t const base = static_cast<std::uint64_t>(state.thread_index()) * pool;
-  for (std::uint64_t k = 0; k < pool; ++k) payloads.push_back(w1_json(base + k));
-  std::uint64_t rejected = 0;
-  std::size_t next = 0;
-  for (auto _ : state) {
-    std::string const& payload = payloads[next];
-    rd_kafka_resp_err_t const err =
-        rd_kafka_producev(producer.handle, RD_KAFKA_V_TOPIC("w1"), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) ++rejected;
-    if (++next == pool) next = 0;
-  }
-  report(state, rejected);
+  std::vector<std::string> const payloads = prebuilt(state, w1_json);
+  report(state, cycle(state, payloads, [&](std::string const& payload) {
+           return rd_kafka_producev(producer.handle, RD_KAFKA_V_TOPIC("w1"), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+                                    RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         }));
 }
 BENCHMARK(BM_Baseline_RdKafkaProducev)
     ->Iterations(iterations_per_thread)

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "message/value_encoding.hpp"
+#include "support/reference_json.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ using htevents::Array;
 using htevents::Object;
 using htevents::Timestamp;
 using htevents::Value;
+using htevents::testing::reference_sanitize;
 
 [[noreturn]] void fail(char const* what, std::string const& json) {
   std::fprintf(stderr, "encoder_fuzz: %s\njson: %s\n", what, json.c_str());
@@ -111,45 +113,6 @@ bool has_non_finite(Value const& v) {
       if (has_non_finite(member.value)) return true;
   }
   return false;
-}
-
-// Go's rule (as in json_string_fuzz.cpp): a byte that does not start a well-formed sequence
-// becomes U+FFFD and decoding resumes at the next byte.
-std::string reference_sanitize(std::string_view s) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto const c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += s[i++];
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07u, min = 0x10000;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto const cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xC0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    ok = ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 // RFC 3339 in UTC through <chrono>'s civil calendar, independent of write_timestamp.

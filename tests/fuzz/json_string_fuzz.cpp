@@ -25,46 +25,11 @@
 #include <string>
 #include <string_view>
 
+#include "support/reference_json.hpp"
+
 namespace {
 
-// Decodes code points arithmetically; a byte that does not start a well-formed sequence
-// becomes U+FFFD and decoding resumes at the next byte.
-std::string reference_sanitize(std::string_view s) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto const c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += s[i++];
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07u, min = 0x10000;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto const cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xC0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    ok = ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
+using htevents::testing::reference_sanitize;
 
 [[noreturn]] void fail(char const* what) {
   std::fprintf(stderr, "json_string_fuzz: %s\n", what);

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <cstdio>
 #include <chrono>
 #include <cstdint>
@@ -17,24 +16,13 @@
 #include <vector>
 
 #include "support/client_fixture.hpp"
+#include "support/sanitized.hpp"
 #include "support/wire_json.hpp"
 
 namespace htevents::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
 
 // Messages per body, parsed.
 std::vector<std::size_t> batch_sizes(std::vector<std::string> const& bodies) {
@@ -47,22 +35,6 @@ std::vector<std::size_t> batch_sizes(std::vector<std::string> const& bodies) {
     sizes.push_back(batch.size());
   }
   return sizes;
-}
-
-// The W1 event through the fast path; the user id is formatted without allocating.
-Status send_w1_fast(Client& client, std::uint64_t i) {
-  char user[32] = "user-";
-  auto const u = std::to_chars(user + 5, user + sizeof user, i);
-  char sku[32] = "sku-";
-  auto const k = std::to_chars(sku + 4, sku + sizeof sku, i % 1000);
-  return client.track("Order completed")
-      .user_id(std::string_view(user, static_cast<std::size_t>(u.ptr - user)))
-      .property("total", 29.99)
-      .property("currency", "USD")
-      .property("product_id", std::string_view(sku, static_cast<std::size_t>(k.ptr - sku)))
-      .property("quantity", i % 10)
-      .property("coupon", nullptr)
-      .send();
 }
 
 class Pipeline : public ClientWithCollector {};

@@ -19,24 +19,12 @@
 #include <vector>
 
 #include "support/client_fixture.hpp"
+#include "support/sanitized.hpp"
 
 namespace htevents::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Sanitized builds (5-15x slower) run the longest loops shorter.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
 
 // One on_failure call, copied out of the callback.
 struct Recorded {

@@ -7,6 +7,7 @@
 
 #include "collector/collector.hpp"
 #include "htevents/htevents.hpp"
+#include "load/w1.hpp"
 
 namespace htevents::testing {
 
@@ -36,15 +37,8 @@ class ClientWithCollector : public ::testing::Test {
   collector::Collector collector_;
 };
 
-// The W1 workload's event i (docs/benchmarks.md).
-inline Track w1_event(std::uint64_t i) {
-  return Track{.user_id = "user-" + std::to_string(i),
-               .event = "Order completed",
-               .properties = {{"total", 29.99},
-                              {"currency", "USD"},
-                              {"product_id", "sku-" + std::to_string(i % 1000)},
-                              {"quantity", i % 10},
-                              {"coupon", nullptr}}};
-}
+// The W1 workload's event i (docs/benchmarks.md), as a struct and through the fast path.
+using load::send_w1_fast;
+using load::w1_event;
 
 }  // namespace htevents::testing

@@ -18,7 +18,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <chrono>
 #include <cstdint>
@@ -32,6 +31,7 @@
 #include <vector>
 
 #include "htevents/htevents.hpp"
+#include "load/w1.hpp"
 
 namespace {
 
@@ -252,22 +252,6 @@ htevents::Config accepting_config(OkServer const& server) {
   return config;
 }
 
-// W1 event i on the fast path, its strings formatted on the stack.
-htevents::Status send_w1(htevents::Client& client, std::uint64_t i) {
-  char user[32] = "user-";
-  char* const user_end = std::to_chars(user + 5, user + sizeof user, i).ptr;
-  char sku[16] = "sku-";
-  char* const sku_end = std::to_chars(sku + 4, sku + sizeof sku, i % 1000).ptr;
-  return client.track("Order completed")
-      .user_id(std::string_view(user, static_cast<std::size_t>(user_end - user)))
-      .property("total", 29.99)
-      .property("currency", "USD")
-      .property("product_id", std::string_view(sku, static_cast<std::size_t>(sku_end - sku)))
-      .property("quantity", i % 10)
-      .property("coupon", nullptr)
-      .send();
-}
-
 // Runs `chunks` chunks of `send(i)`; counts the allocations of the sends only. Returns the count;
 // `not_ok` gets the sends that did not return ok.
 template <class Send>
@@ -294,7 +278,7 @@ TEST(ZeroAllocation, FastPathSendAllocatesNothingInSteadyState) {
   htevents::Client client("test-write-key", accepting_config(server));
   std::uint64_t i = 0;
   std::uint64_t not_ok = 0;
-  auto const send = [&](std::uint64_t n) { return send_w1(client, n); };
+  auto const send = [&](std::uint64_t n) { return htevents::load::send_w1_fast(client, n); };
   warm_up(client, server, i, not_ok, send);
   std::uint64_t const counted = run_chunks(client, measured_chunks, i, not_ok, send);
   EXPECT_EQ(not_ok, 0u);

@@ -37,6 +37,7 @@
 #include "cli/commands.hpp"
 #include "collector/collector.hpp"
 #include "htevents/htevents.hpp"
+#include "load/w1.hpp"
 
 namespace htevents::cli {
 namespace {
@@ -189,30 +190,8 @@ class Histogram {
 
 // --- W1 -----------------------------------------------------------------------------------------
 
-Status send_fast(Client& client, std::uint64_t i) noexcept {
-  char user[32] = "user-";
-  char* const user_end = std::to_chars(user + 5, user + sizeof user, i).ptr;
-  char sku[16] = "sku-";
-  char* const sku_end = std::to_chars(sku + 4, sku + sizeof sku, i % 1000).ptr;
-  return client.track("Order completed")
-      .user_id(std::string_view(user, static_cast<std::size_t>(user_end - user)))
-      .property("total", 29.99)
-      .property("currency", "USD")
-      .property("product_id", std::string_view(sku, static_cast<std::size_t>(sku_end - sku)))
-      .property("quantity", i % 10)
-      .property("coupon", nullptr)
-      .send();
-}
-
-Track w1_event(std::uint64_t i) {
-  return Track{.user_id = "user-" + std::to_string(i),
-               .event = "Order completed",
-               .properties = {{"total", 29.99},
-                              {"currency", "USD"},
-                              {"product_id", "sku-" + std::to_string(i % 1000)},
-                              {"quantity", i % 10},
-                              {"coupon", nullptr}}};
-}
+using load::send_w1_fast;
+using load::w1_event;
 
 // --- the collector ------------------------------------------------------------------------------
 
@@ -485,7 +464,7 @@ int run(Options const& o) {
           h.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         } else {
           auto const t0 = std::chrono::steady_clock::now();
-          status = send_fast(*client, i);
+          status = send_w1_fast(*client, i);
           auto const t1 = std::chrono::steady_clock::now();
           h.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
