@@ -15,6 +15,8 @@ constexpr std::size_t records_per_take = 512;
 // The longest wait with nothing to do: bounds the latency of a wake-up lost in the sleeping
 // flag's race with a producer (see wait()).
 constexpr auto idle_wait = std::chrono::milliseconds(20);
+// The nap while a batch is open: the most a record waits in the ring under load.
+constexpr auto busy_nap = std::chrono::milliseconds(1);
 
 std::string make_context_suffix(Object const& default_context) {
   std::string s = R"(,"context":{"library":{"name":"events-sdk-cpp","version":")" HTEVENTS_VERSION R"("})";
@@ -259,13 +261,19 @@ bool Serializer::drained() const noexcept {
 }
 
 void Serializer::wait(bool stalled) noexcept {
-  auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(idle_wait);
-  if (current_ != nullptr && !current_->messages.empty()) {
+  using std::chrono::microseconds;
+  bool const batch_open = current_ != nullptr && !current_->messages.empty();
+  // Busy (a batch is open) or stalled: nap briefly without asking producers to wake us. Under
+  // load that turns one futex wake per drained ring (a syscall on a producer's enqueue) into
+  // at most one timed wake-up per `busy_nap`. Idle: sleep until the first record arrives.
+  auto timeout = std::chrono::duration_cast<microseconds>(batch_open || stalled ? busy_nap : idle_wait);
+  if (batch_open) {
     auto const left = core_.config.interval - (std::chrono::steady_clock::now() - batch_started_);
-    timeout = std::min(timeout, std::chrono::duration_cast<std::chrono::microseconds>(left));
+    timeout = std::min(timeout, std::chrono::duration_cast<microseconds>(left));
   }
   if (timeout.count() <= 0) return;
-  if (!stalled) {
+  bool const ask_producers = !batch_open && !stalled;
+  if (ask_producers) {
     // Tell producers to signal us, then look once more: a record pushed before the flag was
     // visible is caught here or, at worst, after `idle_wait`.
     core_.serializer_sleeping.store(true, std::memory_order_seq_cst);
@@ -275,7 +283,7 @@ void Serializer::wait(bool stalled) noexcept {
     }
   }
   core_.serializer_wakeup.wait(timeout.count());
-  core_.serializer_sleeping.store(false, std::memory_order_relaxed);
+  if (ask_producers) core_.serializer_sleeping.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace htevents::inline v0::detail
