@@ -40,11 +40,19 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
   cmake --build --preset fuzz -j "$(nproc)"
   for fuzzer in build-fuzz/tests/fuzz/*_fuzz; do
     [ -x "$fuzzer" ] || continue
-    corpus="build-fuzz/corpus/$(basename "$fuzzer")"
+    name=$(basename "$fuzzer")
+    corpus="build-fuzz/corpus/$name"
+    log="build-fuzz/$name.log"
     mkdir -p "$corpus"
-    echo "-- $(basename "$fuzzer")"
-    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: Running|==[0-9]+==ERROR|SUMMARY)" || true
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzzer $(basename "$fuzzer") found a problem"; exit 1; }
+    status=0
+    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" >"$log" 2>&1 || status=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    echo "-- $name: ${runs:-?} executions in ${fuzz_seconds}s, exit $status"
+    if [ "$status" -ne 0 ]; then
+      grep -E "ERROR|SUMMARY|Test unit written" "$log" || tail -20 "$log"
+      echo "fuzzer $name found a problem (log: $log)"
+      exit 1
+    fi
   done
 fi
 

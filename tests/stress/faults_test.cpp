@@ -466,6 +466,7 @@ TEST(Faults, FailureCallbackMayReenterTheClient) {
     int reenqueued_ok = 0, reenqueued_full = 0, reenqueued_other = 0;
     int flush_true = 0, flush_false = 0;
     bool closed = false;
+    bool enqueued_all = false;
     bool close_result = true;
     Status after_close = Status::ok;
   };
@@ -490,6 +491,10 @@ TEST(Faults, FailureCallbackMayReenterTheClient) {
       lock.unlock();
     }
     if (n == 30) {  // close from a callback: stops accepting, returns false
+      // Only once the test thread has enqueued all 100: otherwise this close races its loop.
+      lock.lock();
+      r->closed_cv.wait_for(lock, 30s, [&] { return r->enqueued_all; });
+      lock.unlock();
       bool const closed = client->close(10s);
       Status const after = client->enqueue(w1_event(0));
       lock.lock();
@@ -504,6 +509,11 @@ TEST(Faults, FailureCallbackMayReenterTheClient) {
   r->client.store(&client);
 
   for (std::uint64_t i = 0; i < 100; ++i) ASSERT_EQ(client.enqueue(w1_event(i)), Status::ok);
+  {
+    std::lock_guard lock(r->mutex);
+    r->enqueued_all = true;
+  }
+  r->closed_cv.notify_all();
   {
     std::unique_lock lock(r->mutex);
     ASSERT_TRUE(r->closed_cv.wait_for(lock, 30s, [&] { return r->closed; })) << "close from on_failure never ran";
