@@ -333,7 +333,12 @@ bool ClientCore::close(std::chrono::milliseconds timeout) noexcept {
   });
   stop_threads(deadline);
   close_done_ = true;
-  close_result_ = counters.deadline_failures.load() == 0;
+  // Every accepted message must be delivered or failed by now; anything else is a bug worth
+  // saying out loud rather than a true from close().
+  std::uint64_t const settled = counters.delivered.load() + counters.failed.load();
+  bool const accounted = settled == total_accepted();
+  if (!accounted) logger.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
+  close_result_ = accounted && counters.deadline_failures.load() == 0;
   return close_result_;
 }
 
