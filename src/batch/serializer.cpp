@@ -17,6 +17,8 @@ constexpr std::size_t records_per_take = 512;
 constexpr auto idle_wait = std::chrono::milliseconds(20);
 // The nap while a batch is open: the most a record waits in the ring under load.
 constexpr auto busy_nap = std::chrono::milliseconds(1);
+// Pre-touched arena blocks kept ready for producers (see BlockPool::keep_spare).
+constexpr std::size_t spare_blocks = 8;
 
 std::string make_context_suffix(Object const& default_context) {
   std::string s = R"(,"context":{"library":{"name":"events-sdk-cpp","version":")" HTEVENTS_VERSION R"("})";
@@ -65,6 +67,7 @@ void Serializer::run() noexcept {
     }
     serve_flushes();
     if (core_.blocks.starved.load(std::memory_order_acquire)) evict_oldest();
+    core_.blocks.keep_spare(spare_blocks);
 
     if (draining) {
       std::int64_t const deadline = core_.deadline_ns.load(std::memory_order_relaxed);

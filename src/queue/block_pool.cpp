@@ -18,15 +18,22 @@ BlockPool::~BlockPool() {
   }
 }
 
+Block* BlockPool::allocate() noexcept {
+  void* memory = ::operator new(sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
+  if (memory == nullptr) return nullptr;
+  Block* block = new (memory) Block{};
+  block->capacity = static_cast<std::uint32_t>(capacity_);
+  return block;
+}
+
 Block* BlockPool::pop_locked() noexcept {
   Block* block = free_;
   if (block != nullptr) {
     free_ = block->next_free;
+    --free_count_;
   } else if (allocated_ < max_blocks_) {
-    void* memory = ::operator new(sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
-    if (memory == nullptr) return nullptr;
-    block = new (memory) Block{};
-    block->capacity = static_cast<std::uint32_t>(capacity_);
+    block = allocate();
+    if (block == nullptr) return nullptr;
     ++allocated_;
   } else {
     return nullptr;
@@ -60,10 +67,38 @@ void BlockPool::release(Block* block) noexcept {
     block->owner = nullptr;
     block->next_free = free_;
     free_ = block;
+    ++free_count_;
     in_use_.fetch_sub(1, std::memory_order_relaxed);
     wake = waiters_ > 0;
   }
   if (wake) returned_.notify_all();
+}
+
+void BlockPool::keep_spare(std::size_t spare) noexcept {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (free_count_ >= spare || allocated_ >= max_blocks_) return;
+      ++allocated_;  // reserve the budget before allocating outside the lock
+    }
+    Block* block = allocate();
+    if (block == nullptr) {
+      std::lock_guard lock(mutex_);
+      --allocated_;
+      return;
+    }
+    constexpr std::size_t page = 4096;
+    for (std::size_t offset = 0; offset < capacity_; offset += page) block->data()[offset] = 0;
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      block->next_free = free_;
+      free_ = block;
+      ++free_count_;
+      wake = waiters_ > 0;
+    }
+    if (wake) returned_.notify_all();
+  }
 }
 
 }  // namespace htevents::inline v0::detail
