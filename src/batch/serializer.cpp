@@ -11,7 +11,6 @@ namespace htevents::inline v0::detail {
 namespace {
 
 constexpr std::string_view body_prefix = R"({"batch":[)";
-constexpr std::size_t records_per_take = 512;
 // The longest wait with nothing to do: bounds the latency of a wake-up lost in the sleeping
 // flag's race with a producer (see wait()).
 constexpr auto idle_wait = std::chrono::milliseconds(20);
@@ -40,7 +39,6 @@ Serializer::Serializer(ClientCore& core, Sender& sender)
       token_(core.ring),
       compressor_(core.config.compression_level),
       context_suffix_(make_context_suffix(core.config.default_context)) {
-  pending_.reserve(records_per_take);
 }
 
 std::size_t Serializer::envelope_bytes() const noexcept {
@@ -51,9 +49,9 @@ std::size_t Serializer::envelope_bytes() const noexcept {
 void Serializer::run() noexcept {
   for (;;) {
     bool const draining = core_.draining.load(std::memory_order_acquire);
-    if (next_ == pending_.size()) take_records();
+    if (next_ == pending_size_) take_records();
     bool stalled = false;
-    while (next_ < pending_.size()) {
+    while (next_ < pending_size_) {
       if (!place(pending_[next_])) {
         stalled = true;
         break;
@@ -79,7 +77,7 @@ void Serializer::run() noexcept {
         break;
       }
     }
-    if (next_ == pending_.size() || stalled) wait(stalled);
+    if (next_ == pending_size_ || stalled) wait(stalled);
   }
   if (current_ != nullptr) {
     core_.batches.give_back(current_);
@@ -100,9 +98,7 @@ void Serializer::run() noexcept {
 }
 
 void Serializer::take_records() noexcept {
-  pending_.resize(records_per_take);
-  std::size_t const n = core_.ring.try_dequeue_bulk(token_, pending_.begin(), records_per_take);
-  pending_.resize(n);
+  pending_size_ = core_.ring.try_dequeue_bulk(token_, pending_.begin(), records_per_take);
   next_ = 0;
 }
 
@@ -227,11 +223,11 @@ void Serializer::evict_oldest() noexcept {
                        std::string_view(record.block->data() + record.offset, record.length));
     consumed(record);
   };
-  for (; next_ < pending_.size() && budget > 0; ++next_, --budget) evict(pending_[next_]);
+  for (; next_ < pending_size_ && budget > 0; ++next_, --budget) evict(pending_[next_]);
   while (budget > 0) {
     take_records();
-    if (pending_.empty()) break;
-    for (; next_ < pending_.size() && budget > 0; ++next_, --budget) evict(pending_[next_]);
+    if (pending_size_ == 0) break;
+    for (; next_ < pending_size_ && budget > 0; ++next_, --budget) evict(pending_[next_]);
   }
   flush_releases();
 }
@@ -246,7 +242,7 @@ void Serializer::fail_everything_left() noexcept {
     current_->clear();
   }
   for (;;) {
-    for (; next_ < pending_.size(); ++next_) {
+    for (; next_ < pending_size_; ++next_) {
       Record const& record = pending_[next_];
       core_.fail_message(FailureReason::deadline, 0, why,
                          std::string_view(record.block->data() + record.offset, record.length));
@@ -254,13 +250,13 @@ void Serializer::fail_everything_left() noexcept {
       consumed(record);
     }
     take_records();
-    if (pending_.empty()) break;
+    if (pending_size_ == 0) break;
   }
   flush_releases();
 }
 
 bool Serializer::drained() const noexcept {
-  return next_ == pending_.size() && consumed_ == core_.total_accepted();
+  return next_ == pending_size_ && consumed_ == core_.total_accepted();
 }
 
 void Serializer::wait(bool stalled) noexcept {

@@ -3,6 +3,7 @@
 // closes batches on count, bytes, interval, flush and close, compresses them and hands them to
 // the sender. Under Backpressure::drop_oldest it also evicts the oldest records.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -44,7 +45,9 @@ class Serializer {
   ClientCore& core_;
   Sender& sender_;
   moodycamel::ConsumerToken token_;
-  std::vector<Record> pending_;      // dequeued, not yet placed (oldest first)
+  static constexpr std::size_t records_per_take = 512;
+  std::array<Record, records_per_take> pending_{};  // dequeued, not yet placed (oldest first)
+  std::size_t pending_size_ = 0;
   std::size_t next_ = 0;
   Batch* current_ = nullptr;
   std::chrono::steady_clock::time_point batch_started_{};

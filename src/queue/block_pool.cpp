@@ -75,6 +75,8 @@ void BlockPool::release(Block* block) noexcept {
 }
 
 void BlockPool::keep_spare(std::size_t spare) noexcept {
+  // Called every serializer loop: the common answer needs no lock.
+  if (free_count_.load(std::memory_order_relaxed) >= spare) return;
   for (;;) {
     {
       std::lock_guard lock(mutex_);

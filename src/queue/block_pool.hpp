@@ -47,7 +47,7 @@ class BlockPool {
   std::mutex mutex_;
   std::condition_variable returned_;
   Block* free_ = nullptr;
-  std::size_t free_count_ = 0;
+  std::atomic<std::size_t> free_count_{0};  // written under mutex_; read without it by keep_spare
   std::size_t allocated_ = 0;
   std::size_t waiters_ = 0;
   std::atomic<std::size_t> in_use_{0};
