@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test: install htevents into a temporary prefix, then build and run one consumer
-# program against the installed package twice, (1) through CMake's find_package and (2) through
-# pkg-config with a plain compiler command line. Exits non-zero on the first failure.
+# program against the installed package three times: (1) through CMake's find_package and (2)
+# through pkg-config with a plain compiler command line, against the static library, and (3)
+# through find_package against the shared library. Exits non-zero on the first failure.
 # Usage: tests/package/run.sh [SOURCE_DIR]   (default: the repository containing this script)
 set -euo pipefail
 
@@ -46,5 +47,20 @@ echo "pkg-config: $flags"
 ${CXX:-g++} -std=c++20 -Wall -Wextra -Werror -DEXPECTED_VERSION="\"$version\"" "$here/consumer/main.cpp" \
   -o "$work/consumer-pkgconfig" $flags
 "$work/consumer-pkgconfig"
+
+step "shared library: install with BUILD_SHARED_LIBS=ON, consumer through find_package"
+shared_prefix=$work/prefix-shared
+cmake -S "$source_dir" -B "$work/build-shared" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_INSTALL_PREFIX="$shared_prefix" -DBUILD_SHARED_LIBS=ON \
+  -DHTEVENTS_BUILD_TESTS=OFF -DHTEVENTS_BUILD_BENCHMARKS=OFF -DHTEVENTS_BUILD_TOOLS=OFF \
+  -DHTEVENTS_BUILD_EXAMPLES=OFF -DHTEVENTS_BUILD_FUZZERS=OFF >"$work/configure-shared.log" ||
+  { cat "$work/configure-shared.log"; exit 1; }
+cmake --build "$work/build-shared" --parallel "$jobs"
+cmake --install "$work/build-shared" >/dev/null
+find "$shared_prefix" -name 'libhtevents.so*' | grep -q . || { echo "FAIL: no libhtevents.so installed" >&2; exit 1; }
+cmake -S "$here/consumer" -B "$work/consumer-shared" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$shared_prefix"
+cmake --build "$work/consumer-shared" --parallel "$jobs"
+"$work/consumer-shared/consumer"
 
 step "package OK"
