@@ -17,11 +17,14 @@
 /// without allocating too; building them is the caller's cost).
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <concepts>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
 
+#include "htevents/detail/json_write.hpp"
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
 
@@ -30,6 +33,7 @@ inline namespace v0 {
 
 namespace detail {
 class ClientCore;
+class MessageArena;
 struct Producer;
 
 enum class MessageType : std::uint8_t { identify, track, page, screen, group, alias };
@@ -48,18 +52,71 @@ class WriterCore {
   void top_string(std::string_view key, std::string_view value) noexcept;
   void top_object(std::string_view key, Object const& value) noexcept;
   void timestamp(Timestamp t) noexcept;
-  void user_id(std::string_view id) noexcept;
-  void anonymous_id(std::string_view id) noexcept;
+  void user_id(std::string_view id) noexcept {
+    if (!id.empty() && inline_top(R"(,"userId":)", id)) {
+      has_user_ = true;
+    } else {
+      user_id_slow(id);
+    }
+  }
+  void anonymous_id(std::string_view id) noexcept {
+    if (!id.empty() && inline_top(R"(,"anonymousId":)", id)) {
+      has_anonymous_ = true;
+    } else {
+      anonymous_id_slow(id);
+    }
+  }
   void message_id(std::string_view id) noexcept;
 
-  void member(std::string_view key, std::string_view value) noexcept;
-  void member(std::string_view key, bool value) noexcept;
-  void member(std::string_view key, std::int64_t value) noexcept;
-  void member(std::string_view key, std::uint64_t value) noexcept;
-  void member(std::string_view key, double value) noexcept;
-  void member(std::string_view key, std::nullptr_t) noexcept;
-  void member(std::string_view key, Timestamp value) noexcept;
-  void member(std::string_view key, Value const& value) noexcept;
+  // Scalars are written inline when the properties/traits object is open and the block has
+  // room; otherwise (first member, block full, error) the out-of-line *_slow path runs.
+  void member(std::string_view key, std::string_view value) noexcept {
+    if (char* p = inline_key(key, max_json_string_size(value.size()))) {
+      cur_ = write_json_string(p, value);
+    } else {
+      member_slow(key, value);
+    }
+  }
+  void member(std::string_view key, bool value) noexcept {
+    if (char* p = inline_key(key, 5)) {
+      std::memcpy(p, value ? "true" : "false", value ? 4 : 5);
+      cur_ = p + (value ? 4 : 5);
+    } else {
+      member_slow(key, value);
+    }
+  }
+  void member(std::string_view key, std::int64_t value) noexcept {
+    if (char* p = inline_key(key, max_integer_size)) {
+      cur_ = write_integer(p, value);
+    } else {
+      member_slow(key, value);
+    }
+  }
+  void member(std::string_view key, std::uint64_t value) noexcept {
+    if (char* p = inline_key(key, max_integer_size)) {
+      cur_ = write_integer(p, value);
+    } else {
+      member_slow(key, value);
+    }
+  }
+  void member(std::string_view key, double value) noexcept {
+    char* p = std::isfinite(value) ? inline_key(key, max_double_size) : nullptr;
+    if (p != nullptr) {
+      cur_ = write_double(p, value);
+    } else {
+      member_slow(key, value);  // also where NaN and infinity become Status::invalid_number
+    }
+  }
+  void member(std::string_view key, std::nullptr_t) noexcept {
+    if (char* p = inline_key(key, 4)) {
+      std::memcpy(p, "null", 4);
+      cur_ = p + 4;
+    } else {
+      member_slow(key, nullptr);
+    }
+  }
+  void member(std::string_view key, Timestamp value) noexcept { member_slow(key, value); }
+  void member(std::string_view key, Value const& value) noexcept { member_slow(key, value); }
 
   template <class T>
   void any_member(std::string_view key, T const& value) noexcept {
@@ -89,8 +146,57 @@ class WriterCore {
   bool top_level_allowed() noexcept;
   void release() noexcept;
 
+  // `,"key":` at the cursor, when the fields object is open and the block has room for the key
+  // and `value_room` more bytes; nullptr otherwise. The message's size limit is checked at send().
+  char* inline_key(std::string_view key, std::size_t value_room) noexcept {
+    constexpr std::size_t opening = 15;  // `,"properties":{`
+    if (status_ != Status::ok) return nullptr;
+    if (static_cast<std::size_t>(end_ - cur_) < opening + max_json_string_size(key.size()) + 2 + value_room) {
+      return nullptr;
+    }
+    char* p = cur_;
+    if (fields_open_) {
+      *p++ = ',';
+    } else {
+      bool const traits = type_ == MessageType::identify || type_ == MessageType::group;
+      std::string_view const open = traits ? std::string_view(R"(,"traits":{)") : std::string_view(R"(,"properties":{)");
+      std::memcpy(p, open.data(), open.size());
+      p += open.size();
+      fields_open_ = true;
+    }
+    p = write_json_string(p, key);
+    *p++ = ':';
+    return p;
+  }
+  // `<key_and_colon>"value"` at the cursor for a top-level string, when the fields object is
+  // not open yet and the block has room; false otherwise (the out-of-line path takes over).
+  bool inline_top(std::string_view key_and_colon, std::string_view value) noexcept {
+    if (status_ != Status::ok || fields_open_) return false;
+    if (static_cast<std::size_t>(end_ - cur_) < key_and_colon.size() + max_json_string_size(value.size())) return false;
+    std::memcpy(cur_, key_and_colon.data(), key_and_colon.size());
+    cur_ = write_json_string(cur_ + key_and_colon.size(), value);
+    return true;
+  }
+  void user_id_slow(std::string_view id) noexcept;
+  void anonymous_id_slow(std::string_view id) noexcept;
+
+  template <class WriteValue>
+  void slow_member(std::string_view key, WriteValue&& write_value) noexcept;
+  // Takes the draft back from an out-of-line step (src/message/writer.cpp).
+  void keep(MessageArena& out) noexcept;
+  void member_slow(std::string_view key, std::string_view value) noexcept;
+  void member_slow(std::string_view key, bool value) noexcept;
+  void member_slow(std::string_view key, std::int64_t value) noexcept;
+  void member_slow(std::string_view key, std::uint64_t value) noexcept;
+  void member_slow(std::string_view key, double value) noexcept;
+  void member_slow(std::string_view key, std::nullptr_t) noexcept;
+  void member_slow(std::string_view key, Timestamp value) noexcept;
+  void member_slow(std::string_view key, Value const& value) noexcept;
+
   ClientCore* client_ = nullptr;
   Producer* producer_ = nullptr;
+  char* cur_ = nullptr;  // the draft's end inside the producer's block, while owner_
+  char* end_ = nullptr;  // the block's end
   Status status_ = Status::closed;
   MessageType type_ = MessageType::track;
   bool owner_ = false;            // this writer holds the producer's draft

@@ -87,6 +87,8 @@ class MessageArena {
   }
   Status status() const noexcept { return status_; }
   std::size_t size() const noexcept { return static_cast<std::size_t>(cur_ - begin_); }
+  char* cursor() const noexcept { return cur_; }
+  char* limit() const noexcept { return end_; }
   // Last byte written, or 0 when nothing is.
   char back() const noexcept { return cur_ == begin_ ? '\0' : cur_[-1]; }
 

@@ -38,7 +38,24 @@ Status head_status(MessageType type, std::string_view head) noexcept {
   }
 }
 
+// The writer keeps the draft's cursor itself (the inline members advance it); the arena reads
+// the draft from the producer. Hand the cursor over before an out-of-line step and take it
+// back after it (the step may have moved the draft to a new block).
+MessageArena resume(ClientCore& client, Producer& producer, char const* cur) noexcept {
+  if (cur != nullptr && producer.block != nullptr) {
+    producer.draft = static_cast<std::uint32_t>(cur - (producer.block->data() + producer.pos));
+  }
+  return MessageArena(client, producer);
+}
+
 }  // namespace
+
+void WriterCore::keep(MessageArena& out) noexcept {
+  out.save();
+  cur_ = out.cursor();
+  end_ = out.limit();
+  status_ = out.status();
+}
 
 WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept
     : client_(client), type_(type) {
@@ -68,13 +85,14 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   bool const head_is_name = type == MessageType::page || type == MessageType::screen;
   if (head_is_name && !head.empty()) out.raw(R"(,"name":)");
   if (type != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
-  out.save();
-  status_ = out.status();
+  keep(out);
 }
 
 WriterCore::WriterCore(WriterCore&& other) noexcept
     : client_(other.client_),
       producer_(other.producer_),
+      cur_(other.cur_),
+      end_(other.end_),
       status_(other.status_),
       type_(other.type_),
       owner_(other.owner_),
@@ -109,29 +127,27 @@ bool WriterCore::top_level_allowed() noexcept {
 
 void WriterCore::top_string(std::string_view key, std::string_view value) noexcept {
   if (!top_level_allowed()) return;
-  MessageArena out(*client_, *producer_);
+  MessageArena out = resume(*client_, *producer_, cur_);
   out.key(key, true);
   out.string(value);
-  out.save();
-  status_ = out.status();
+  keep(out);
 }
 
 void WriterCore::top_object(std::string_view key, Object const& value) noexcept {
   if (!top_level_allowed() || value.empty()) return;
-  MessageArena out(*client_, *producer_);
+  MessageArena out = resume(*client_, *producer_, cur_);
   out.key(key, true);
   out.object(value);
-  out.save();
-  status_ = out.status();
+  keep(out);
 }
 
-void WriterCore::user_id(std::string_view id) noexcept {
+void WriterCore::user_id_slow(std::string_view id) noexcept {
   if (id.empty()) return;
   top_string("userId", id);
   has_user_ = true;
 }
 
-void WriterCore::anonymous_id(std::string_view id) noexcept {
+void WriterCore::anonymous_id_slow(std::string_view id) noexcept {
   if (id.empty()) return;
   top_string("anonymousId", id);
   has_anonymous_ = true;
@@ -145,39 +161,31 @@ void WriterCore::message_id(std::string_view id) noexcept {
 
 void WriterCore::timestamp(Timestamp t) noexcept {
   if (!top_level_allowed()) return;
-  MessageArena out(*client_, *producer_);
+  MessageArena out = resume(*client_, *producer_, cur_);
   out.raw(R"(,"timestamp":)");
   out.timestamp(t);
-  out.save();
-  status_ = out.status();
+  keep(out);
   has_timestamp_ = true;
 }
 
-namespace {
-
 // Opens the fields object on first use and writes `"key":`; the caller writes the value.
 template <class WriteValue>
-Status write_member(ClientCore& client, Producer& producer, MessageType type, bool& fields_open,
-                    std::string_view key, WriteValue&& write_value) noexcept {
-  MessageArena out(client, producer);
-  bool comma = fields_open;
-  if (!fields_open) {
-    out.raw(fields_key(type));
-    fields_open = true;
+void WriterCore::slow_member(std::string_view key, WriteValue&& write_value) noexcept {
+  if (status_ != Status::ok) return;
+  MessageArena out = resume(*client_, *producer_, cur_);
+  bool const comma = fields_open_;
+  if (!fields_open_) {
+    out.raw(fields_key(type_));
+    fields_open_ = true;
   }
   out.key(key, comma);
   write_value(out);
-  out.save();
-  return out.status();
+  keep(out);
 }
 
-}  // namespace
-
 #define HTEVENTS_MEMBER(ParamType, WRITE)                                                      \
-  void WriterCore::member(std::string_view key, ParamType value) noexcept {                   \
-    if (status_ != Status::ok) return;                                                         \
-    status_ = write_member(*client_, *producer_, type_, fields_open_, key,                     \
-                           [&](MessageArena& out) noexcept { WRITE; });                        \
+  void WriterCore::member_slow(std::string_view key, ParamType value) noexcept {              \
+    slow_member(key, [&](MessageArena& out) noexcept { WRITE; });                              \
   }
 
 HTEVENTS_MEMBER(std::string_view, out.string(value))
@@ -189,10 +197,8 @@ HTEVENTS_MEMBER(Timestamp, out.timestamp(value))
 HTEVENTS_MEMBER(Value const&, out.value(value))
 #undef HTEVENTS_MEMBER
 
-void WriterCore::member(std::string_view key, std::nullptr_t) noexcept {
-  if (status_ != Status::ok) return;
-  status_ = write_member(*client_, *producer_, type_, fields_open_, key,
-                         [](MessageArena& out) noexcept { out.raw("null"); });
+void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
+  slow_member(key, [](MessageArena& out) noexcept { out.raw("null"); });
 }
 
 Status WriterCore::send() noexcept {
@@ -207,7 +213,7 @@ Status WriterCore::send() noexcept {
     bump(producer_->rejected[static_cast<std::size_t>(status)]);
     return status;
   }
-  MessageArena out(*client_, *producer_);
+  MessageArena out = resume(*client_, *producer_, cur_);
   if (status == Status::ok) {
     if (fields_open_) out.raw('}');
     if (!has_message_id_) {

@@ -1,0 +1,67 @@
+#pragma once
+// Not part of the API: the JSON writers that htevents/writer.hpp's inline fast path calls.
+// Defined in the library (src/message/json_primitives.cpp); may change in any release.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace htevents {
+inline namespace v0 {
+namespace detail {
+
+// ---- Strings ------------------------------------------------------------------------------
+
+/// Upper bound of what write_json_string can produce for `n` input bytes, quotes included
+/// (every input byte becomes at most 6 output bytes: `\u001f`). Does not overflow for any
+/// `n` a string_view can hold in practice (n < SIZE_MAX / 6).
+constexpr std::size_t max_json_string_size(std::size_t n) noexcept { return 6 * n + 2; }
+
+/// Exact number of bytes write_json_string(out, s) produces, quotes included.
+/// Does not allocate memory. Thread-safe.
+[[nodiscard]] std::size_t json_string_size(std::string_view s) noexcept;
+
+/// Writes `s` as a JSON string, quotes included, and returns the end of the output.
+///
+/// - `"` and `\` are escaped; control characters 0x00-0x1f are escaped as `\b \t \n \f \r`
+///   by name and as `\u00xx` (lowercase hex) otherwise. DEL (0x7f) is copied.
+/// - Valid UTF-8 is copied through unchanged (U+2028/U+2029 too: they are valid JSON).
+/// - Each byte that does not start a valid UTF-8 sequence is replaced by U+FFFD (EF BF BD),
+///   then decoding resumes at the next byte, exactly as Go's encoding/json does
+///   (utf8.DecodeRuneInString). Invalid: stray continuation bytes, C0/C1 and other overlong
+///   forms, surrogates U+D800-U+DFFF, code points above U+10FFFF (F4 90.. and F5-FF),
+///   sequences truncated by the end of the string or by a non-continuation byte.
+///
+/// `out` must have room for json_string_size(s) bytes (max_json_string_size(s.size()) always
+/// suffices). Writes exactly json_string_size(s) bytes and never touches anything past them.
+/// `out` must not overlap `s`. Does not allocate memory. Thread-safe.
+char* write_json_string(char* out, std::string_view s) noexcept;
+
+// ---- Numbers ------------------------------------------------------------------------------
+
+/// Longest output of write_integer: "-9223372036854775808" and "18446744073709551615".
+constexpr std::size_t max_integer_size = 20;
+
+/// Writes `v` in decimal (a leading `-` when negative). Writes only the returned range;
+/// `out` must have room for max_integer_size bytes. Does not allocate memory. Thread-safe.
+char* write_integer(char* out, std::int64_t v) noexcept;
+/// Unsigned overload of write_integer.
+char* write_integer(char* out, std::uint64_t v) noexcept;
+
+/// Bound on write_double's output (the longest shortest form is 24 bytes,
+/// e.g. "-2.2250738585072014e-308").
+constexpr std::size_t max_double_size = 32;
+
+/// Writes text that parses back to exactly `v`, and is valid JSON: the shortest form
+/// (std::to_chars) such as `29.99`, `1e+21`, `1e-07`, `-0`, `5e-324`, with two exceptions.
+/// Integral values up to 2^53 are written as integers (`100`, `1000000000000000` rather than
+/// `1e+15`). From 9e18 up in magnitude the exponent form is forced (`1e+19`, never a 20-digit
+/// token that integer-first parsers such as simdjson 3.0 reject).
+/// Precondition: std::isfinite(v) (the encoder rejects NaN and infinities before this).
+/// Writes only the returned range; `out` must have room for max_double_size bytes.
+/// Does not allocate memory. Thread-safe.
+char* write_double(char* out, double v) noexcept;
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace htevents
