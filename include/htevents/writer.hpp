@@ -68,58 +68,79 @@ class WriterCore {
   }
   void message_id(std::string_view id) noexcept;
 
-  // Scalars are written inline when the properties/traits object is open and the block has
-  // room; otherwise (first member, block full, error) the out-of-line *_slow path runs.
-  void member(std::string_view key, std::string_view value) noexcept {
+  // Scalars are written inline when the block has room; otherwise (block full, error, a
+  // Timestamp or Value) the out-of-line *_slow path runs. `Key` is std::string_view or, for a
+  // literal, `char const[N]`: a literal's few bytes are checked and copied inline.
+  template <class Key>
+  void member(Key const& key, std::string_view value) noexcept {
     if (char* p = inline_key(key, max_json_string_size(value.size()))) {
       cur_ = write_json_string(p, value);
     } else {
-      member_slow(key, value);
+      member_slow(key_view(key), value);
     }
   }
-  void member(std::string_view key, bool value) noexcept {
+  template <class Key, std::size_t N>
+  void member(Key const& key, char const (&value)[N]) noexcept {
+    if (char* p = inline_key(key, max_json_string_size(N - 1))) {
+      cur_ = write_json_string_fixed<N - 1>(p, value);
+    } else {
+      member_slow(key_view(key), std::string_view(value));
+    }
+  }
+  template <class Key>
+  void member(Key const& key, bool value) noexcept {
     if (char* p = inline_key(key, 5)) {
       std::memcpy(p, value ? "true" : "false", value ? 4 : 5);
       cur_ = p + (value ? 4 : 5);
     } else {
-      member_slow(key, value);
+      member_slow(key_view(key), value);
     }
   }
-  void member(std::string_view key, std::int64_t value) noexcept {
+  template <class Key>
+  void member(Key const& key, std::int64_t value) noexcept {
     if (char* p = inline_key(key, max_integer_size)) {
       cur_ = write_integer(p, value);
     } else {
-      member_slow(key, value);
+      member_slow(key_view(key), value);
     }
   }
-  void member(std::string_view key, std::uint64_t value) noexcept {
+  template <class Key>
+  void member(Key const& key, std::uint64_t value) noexcept {
     if (char* p = inline_key(key, max_integer_size)) {
       cur_ = write_integer(p, value);
     } else {
-      member_slow(key, value);
+      member_slow(key_view(key), value);
     }
   }
-  void member(std::string_view key, double value) noexcept {
+  template <class Key>
+  void member(Key const& key, double value) noexcept {
     char* p = std::isfinite(value) ? inline_key(key, max_double_size) : nullptr;
     if (p != nullptr) {
       cur_ = write_double(p, value);
     } else {
-      member_slow(key, value);  // also where NaN and infinity become Status::invalid_number
+      member_slow(key_view(key), value);  // also where NaN and infinity become Status::invalid_number
     }
   }
-  void member(std::string_view key, std::nullptr_t) noexcept {
+  template <class Key>
+  void member(Key const& key, std::nullptr_t) noexcept {
     if (char* p = inline_key(key, 4)) {
       std::memcpy(p, "null", 4);
       cur_ = p + 4;
     } else {
-      member_slow(key, nullptr);
+      member_slow(key_view(key), nullptr);
     }
   }
-  void member(std::string_view key, Timestamp value) noexcept { member_slow(key, value); }
-  void member(std::string_view key, Value const& value) noexcept { member_slow(key, value); }
+  template <class Key>
+  void member(Key const& key, Timestamp value) noexcept {
+    member_slow(key_view(key), value);
+  }
+  template <class Key>
+  void member(Key const& key, Value const& value) noexcept {
+    member_slow(key_view(key), value);
+  }
 
-  template <class T>
-  void any_member(std::string_view key, T const& value) noexcept {
+  template <class Key, class T>
+  void any_member(Key const& key, T const& value) noexcept {
     using U = std::remove_cvref_t<T>;
     if constexpr (std::same_as<U, bool>) {
       member(key, static_cast<bool>(value));
@@ -133,6 +154,8 @@ class WriterCore {
       member(key, nullptr);
     } else if constexpr (std::same_as<U, Timestamp>) {
       member(key, value);
+    } else if constexpr (std::is_array_v<U> && std::same_as<std::remove_cv_t<std::remove_extent_t<U>>, char>) {
+      member(key, value);  // a char array: usually a literal
     } else if constexpr (std::convertible_to<T const&, std::string_view>) {
       member(key, std::string_view(value));
     } else {
@@ -148,12 +171,27 @@ class WriterCore {
 
   // `,"key":` at the cursor, when the fields object is open and the block has room for the key
   // and `value_room` more bytes; nullptr otherwise. The message's size limit is checked at send().
-  char* inline_key(std::string_view key, std::size_t value_room) noexcept {
+  static std::string_view key_view(std::string_view key) noexcept { return key; }
+  template <std::size_t N>
+  static std::string_view key_view(char const (&key)[N]) noexcept {
+    return std::string_view(key);
+  }
+  static std::size_t key_room(std::string_view key) noexcept { return max_json_string_size(key.size()); }
+  template <std::size_t N>
+  static constexpr std::size_t key_room(char const (&)[N]) noexcept {
+    return max_json_string_size(N - 1);
+  }
+  static char* write_key(char* p, std::string_view key) noexcept { return write_json_string(p, key); }
+  template <std::size_t N>
+  static char* write_key(char* p, char const (&key)[N]) noexcept {
+    return write_json_string_fixed<N - 1>(p, key);
+  }
+
+  template <class Key>
+  char* inline_key(Key const& key, std::size_t value_room) noexcept {
     constexpr std::size_t opening = 15;  // `,"properties":{`
     if (status_ != Status::ok) return nullptr;
-    if (static_cast<std::size_t>(end_ - cur_) < opening + max_json_string_size(key.size()) + 2 + value_room) {
-      return nullptr;
-    }
+    if (static_cast<std::size_t>(end_ - cur_) < opening + key_room(key) + 2 + value_room) return nullptr;
     char* p = cur_;
     if (fields_open_) {
       *p++ = ',';
@@ -164,7 +202,7 @@ class WriterCore {
       p += open.size();
       fields_open_ = true;
     }
-    p = write_json_string(p, key);
+    p = write_key(p, key);
     *p++ = ':';
     return p;
   }
@@ -262,6 +300,12 @@ class TrackWriter : public MessageWriter<TrackWriter> {
     core_.any_member(key, value);
     return *this;
   }
+  /// The same for a key given as a literal (or char array): checked and copied inline.
+  template <std::size_t N, class T>
+  TrackWriter& property(char const (&key)[N], T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
 };
 
 /// page(name) and screen(name): properties.
@@ -271,6 +315,12 @@ class PageWriter : public MessageWriter<PageWriter> {
       : MessageWriter(client, type, name) {}
   template <class T>
   PageWriter& property(std::string_view key, T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
+  /// The same for a key given as a literal (or char array): checked and copied inline.
+  template <std::size_t N, class T>
+  PageWriter& property(char const (&key)[N], T const& value) noexcept {
     core_.any_member(key, value);
     return *this;
   }
@@ -284,6 +334,12 @@ class TraitsWriter : public MessageWriter<TraitsWriter> {
       : MessageWriter(client, type, head) {}
   template <class T>
   TraitsWriter& trait(std::string_view key, T const& value) noexcept {
+    core_.any_member(key, value);
+    return *this;
+  }
+  /// The same for a key given as a literal (or char array): checked and copied inline.
+  template <std::size_t N, class T>
+  TraitsWriter& trait(char const (&key)[N], T const& value) noexcept {
     core_.any_member(key, value);
     return *this;
   }

@@ -686,6 +686,33 @@ TEST_F(WireFormat, FastPathWritersMatchTheStructApi) {
   }
 }
 
+TEST_F(WireFormat, FastPathLiteralAndArrayKeysMatchTheStructApi) {
+  // Literal keys and values take an inline path that checks their bytes; char arrays whose
+  // text is shorter than the array, and literals that need escaping or are long, must come
+  // out exactly as through the struct API.
+  char short_key[16] = "k";                       // array of 16, text of 1
+  char short_value[32] = "v\"q";                 // needs an escape
+  char const long_key[] = "a key longer than sixteen bytes";
+  auto const bodies = bodies_from([&](Client& client) {
+    Properties const props{{"plain", "USD"},     {"quote\"key", "tab\tvalue"}, {"k", "v\"q"},
+                           {long_key, "x"},      {"ctrl", "\x01"},             {"utf8 \xc3\xa9", "\xff"},
+                           {"sixteen bytes ok", "exactly16bytes!!"}};
+    ASSERT_EQ(client.enqueue(Track{.user_id = "u", .event = "e", .properties = props, .message_id = "s"}),
+              Status::ok);
+    ASSERT_EQ(client.track("e").user_id("u").message_id("f")
+                  .property("plain", "USD").property("quote\"key", "tab\tvalue").property(short_key, short_value)
+                  .property(long_key, "x").property("ctrl", "\x01").property("utf8 \xc3\xa9", "\xff")
+                  .property("sixteen bytes ok", "exactly16bytes!!").send(),
+              Status::ok);
+  });
+  std::string const by_struct = message_with_id(bodies, "s");
+  std::string const by_writer = message_with_id(bodies, "f");
+  ASSERT_FALSE(by_struct.empty());
+  ASSERT_FALSE(by_writer.empty());
+  EXPECT_EQ(json_diff(by_struct, by_writer, {.ignored = {"$.messageId", "$.timestamp"}}), "")
+      << "struct: " << by_struct << "\nwriter: " << by_writer;
+}
+
 TEST_F(WireFormat, FastPathDefaultsMatchTheStructApi) {
   // Without message_id and timestamp both paths generate them; nothing else differs.
   auto const bodies = bodies_from([](Client& client) {

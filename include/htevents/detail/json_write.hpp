@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace htevents {
@@ -36,6 +37,39 @@ constexpr std::size_t max_json_string_size(std::size_t n) noexcept { return 6 * 
 /// suffices). Writes exactly json_string_size(s) bytes and never touches anything past them.
 /// `out` must not overlap `s`. Does not allocate memory. Thread-safe.
 char* write_json_string(char* out, std::string_view s) noexcept;
+
+/// write_json_string for a C string held in a `char[Size + 1]` array, typically a literal key
+/// or value of the fast-path writer: when its Size bytes are plain ASCII (no control byte, so
+/// no earlier NUL either, no `"`, `\\` or byte >= 0x80) it is copied with fixed-size moves after
+/// a word-at-a-time check, all inline. Otherwise, or when longer than 16 bytes, it is written as
+/// std::string_view(s) (up to its first NUL) by write_json_string.
+template <std::size_t Size>
+inline char* write_json_string_fixed(char* out, char const* s) noexcept {
+  if constexpr (Size <= 16) {
+    std::uint64_t words[2] = {0, 0};
+    std::memcpy(words, s, Size);
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    auto special = [](std::uint64_t w) {
+      std::uint64_t const q = w ^ (ones * '"');
+      std::uint64_t const b = w ^ (ones * '\\');
+      return ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
+    };
+    // Zero padding past the string would read as control bytes: only its own bytes count.
+    // Borrows only run upwards from a flagged byte, so the lowest Size bytes are tested exactly.
+    constexpr std::uint64_t mask0 = Size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * Size)) - 1;
+    constexpr std::uint64_t mask1 =
+        Size <= 8 ? 0 : Size == 16 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * (Size - 8 * (Size > 8)))) - 1;
+    std::uint64_t const flagged = ((special(words[0]) & mask0) | (special(words[1]) & mask1)) & highs;
+    if (flagged == 0) {
+      out[0] = '"';
+      std::memcpy(out + 1, s, Size);
+      out[Size + 1] = '"';
+      return out + Size + 2;
+    }
+  }
+  return write_json_string(out, std::string_view(s));
+}
 
 // ---- Numbers ------------------------------------------------------------------------------
 
