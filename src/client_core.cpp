@@ -193,21 +193,6 @@ template Status ClientCore::enqueue(Screen const&) noexcept;
 template Status ClientCore::enqueue(Group const&) noexcept;
 template Status ClientCore::enqueue(Alias const&) noexcept;
 
-bool ClientCore::begin_enqueue(Producer& producer) noexcept {
-  // Store-load handshake with close(): either close() sees `active` and waits for this enqueue,
-  // or this load sees `closed`. The store-load order comes from an asymmetric barrier: a
-  // compiler barrier here, membarrier(2) in close(), instead of a locked instruction per message.
-  producer.active.store(true, std::memory_order_relaxed);
-  light_barrier();
-  return !closed.load(std::memory_order_relaxed);
-}
-
-void ClientCore::end_enqueue(Producer& producer, Status status) noexcept {
-  // Publishes the pushed record to close(); pairs with its acquire load of `active`.
-  producer.active.store(false, std::memory_order_release);
-  if (status != Status::ok) bump(producer.rejected[static_cast<std::size_t>(status)]);
-}
-
 Block* ClientCore::next_block(Producer& producer) noexcept {
   Block* block = blocks.try_acquire();
   if (block == nullptr && !in_callback()) {

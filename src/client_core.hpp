@@ -15,6 +15,7 @@
 
 #include "batch/batch.hpp"
 #include "common/logger.hpp"
+#include "common/process_barrier.hpp"
 #include "htevents/config.hpp"
 #include "htevents/message.hpp"
 #include "htevents/stats.hpp"
@@ -103,9 +104,20 @@ class ClientCore {
 
   // --- producer side (hot path) ---
   Producer* this_thread_producer() noexcept { return producers_.for_this_thread(id); }
-  // Marks `producer` busy and checks `closed`: false means closed. Pairs with close().
-  bool begin_enqueue(Producer& producer) noexcept;
-  void end_enqueue(Producer& producer, Status status) noexcept;
+  // Marks `producer` busy and checks `closed`: false means closed. Store-load handshake with
+  // close(): either close() sees `active` and waits for this enqueue, or this load sees
+  // `closed`. The store-load order comes from an asymmetric barrier: a compiler barrier here,
+  // membarrier(2) in close(), instead of a locked instruction per message.
+  bool begin_enqueue(Producer& producer) noexcept {
+    producer.active.store(true, std::memory_order_relaxed);
+    light_barrier();
+    return !closed.load(std::memory_order_relaxed);
+  }
+  void end_enqueue(Producer& producer, Status status) noexcept {
+    // Publishes the pushed record to close(); pairs with its acquire load of `active`.
+    producer.active.store(false, std::memory_order_release);
+    if (status != Status::ok) bump(producer.rejected[static_cast<std::size_t>(status)]);
+  }
   // A new arena block for `producer` after retiring its current one, under the backpressure
   // policy: may wait (block, drop_oldest), never longer than enqueue_timeout.
   Block* next_block(Producer& producer) noexcept;

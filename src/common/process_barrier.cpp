@@ -21,24 +21,15 @@ bool register_once() noexcept {
 #endif
 }
 
-// Decided once, before any Client exists that could use the light side (see ClientCore).
-bool const available = register_once();
-
 }  // namespace
 
-bool process_barrier_available() noexcept { return available; }
+bool const process_barrier_registered = register_once();
 
-void light_barrier() noexcept {
-  if (available) {
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-  } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
-}
+bool process_barrier_available() noexcept { return process_barrier_registered; }
 
 void heavy_barrier() noexcept {
 #if defined(__linux__) && defined(__NR_membarrier)
-  if (available && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+  if (process_barrier_registered && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
 #endif
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }

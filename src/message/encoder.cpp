@@ -54,7 +54,7 @@ struct NowCache {
 thread_local NowCache now_cache;
 }  // namespace
 
-void MessageArena::now() noexcept {
+char* write_now_timestamp(char* out) noexcept {
   using namespace std::chrono;
   std::int64_t const millis = duration_cast<milliseconds>(fast_now().time_since_epoch()).count();
   NowCache& cache = now_cache;
@@ -63,7 +63,31 @@ void MessageArena::now() noexcept {
     cache.length = static_cast<std::size_t>(end - cache.text);
     cache.millis = millis;
   }
-  raw(std::string_view(cache.text, cache.length));
+  copy_short(out, cache.text, cache.length);
+  return out + cache.length;
+}
+
+void MessageArena::now() noexcept {
+  if (char* p = reserve(max_timestamp_size)) cur_ = write_now_timestamp(p);
+}
+
+void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
+  constexpr std::string_view id_key = R"(,"messageId":")";
+  constexpr std::string_view time_key = R"(,"timestamp":)";
+  char* p = reserve(2 + id_key.size() + UuidGenerator::size + 1 + time_key.size() + max_timestamp_size);
+  if (p == nullptr) return;
+  if (close_fields) *p++ = '}';
+  if (add_message_id) {
+    std::memcpy(p, id_key.data(), id_key.size());
+    p = producer_.uuid.write(p + id_key.size());
+    *p++ = '"';
+  }
+  if (add_timestamp) {
+    std::memcpy(p, time_key.data(), time_key.size());
+    p = write_now_timestamp(p + time_key.size());
+  }
+  *p++ = '}';
+  cur_ = p;
 }
 void MessageArena::uuid() noexcept {
   if (char* p = reserve(UuidGenerator::size + 2)) {

@@ -18,6 +18,10 @@ namespace htevents::inline v0::detail {
 
 class ClientCore;
 
+// Writes the quoted time of the call to the millisecond; the text is formatted once per
+// millisecond per thread. `out` needs max_timestamp_size bytes.
+char* write_now_timestamp(char* out) noexcept;
+
 // memcpy for the short, run-time-sized literals of the encoder (keys with their punctuation,
 // type prefixes): overlapping fixed-size moves instead of a libc call per piece.
 inline void copy_short(char* dst, char const* src, std::size_t n) noexcept {
@@ -80,6 +84,9 @@ class MessageArena {
   void timestamp(Timestamp t) noexcept;
   // The time of the call, to the millisecond (wire-format.md allows millisecond precision).
   void now() noexcept;
+  // The fast path's ending, with one reservation: `}` of the fields object, the generated
+  // messageId and timestamp where the caller set none, and the message's own `}`.
+  void close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept;
   void uuid() noexcept;
 
   void fail(Status status) noexcept {

@@ -215,16 +215,7 @@ Status WriterCore::send() noexcept {
   }
   MessageArena out = resume(*client_, *producer_, cur_);
   if (status == Status::ok) {
-    if (fields_open_) out.raw('}');
-    if (!has_message_id_) {
-      out.raw(R"(,"messageId":)");
-      out.uuid();
-    }
-    if (!has_timestamp_) {
-      out.raw(R"(,"timestamp":)");
-      out.now();
-    }
-    out.raw('}');
+    out.close_message(fields_open_, !has_message_id_, !has_timestamp_);
     if (!client_->begin_enqueue(*producer_)) {
       out.fail(Status::closed);
       out.discard();
