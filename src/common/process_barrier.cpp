@@ -23,9 +23,8 @@ bool register_once() noexcept {
 
 }  // namespace
 
+// Registers the process for expedited membarriers once, at load time.
 bool const process_barrier_registered = register_once();
-
-bool process_barrier_available() noexcept { return process_barrier_registered; }
 
 void heavy_barrier() noexcept {
 #if defined(__linux__) && defined(__NR_membarrier)

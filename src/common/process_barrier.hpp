@@ -8,9 +8,6 @@
 
 namespace htevents::inline v0::detail {
 
-// Registers the process for expedited membarriers once; true if they are available.
-bool process_barrier_available() noexcept;
-
 // Set once at load time (dynamic initialization); false until then, and false for good where
 // membarrier is missing. Only ever goes from false to true, so a light side that saw false
 // used a full fence, which pairs with either heavy side.
