@@ -403,7 +403,10 @@ char* write_short_decimal(char* out, double v) noexcept {
   double const magnitude = std::fabs(v);
   if (!(magnitude >= 1e-6 && magnitude < 1e9)) return nullptr;
   for (int k = 1; k <= 6; ++k) {
-    double const r = std::nearbyint(v * pow10[k]);
+    // Round to nearest (even) without a libm call: for |x| < 2^51, adding and subtracting
+    // 1.5 * 2^52 leaves exactly the rounded integer (no -ffast-math here to fold it away).
+    constexpr double round_magic = 6755399441055744.0;
+    double const r = (v * pow10[k] + round_magic) - round_magic;
     if (r / pow10[k] != v) continue;
     auto const scaled = static_cast<std::int64_t>(std::fabs(r));
     if (v < 0) *out++ = '-';
