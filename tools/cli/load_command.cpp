@@ -215,6 +215,39 @@ std::string find_collector_program() {
 
 // The local collector: a child process when the program is found (its CPU is then not ours),
 // else in this process.
+// CPU seconds (user + system) of one thread of this process, from /proc; nullopt once it is gone.
+std::optional<double> task_cpu_seconds(long tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  // Fields after the ")" that ends the thread name: state is field 3; utime, stime are 14, 15.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  std::uint64_t utime = 0, stime = 0;
+  for (int f = 3; f <= 15 && rest >> field; ++f) {
+    if (f == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (f == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of the live threads named `name` (e.g. the client's "htev-serialize").
+double named_threads_cpu_seconds(std::string_view name) {
+  double total = 0;
+  if (DIR* dir = ::opendir("/proc/self/task")) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      std::ifstream comm(std::string("/proc/self/task/") + entry->d_name + "/comm");
+      std::string thread_name;
+      if (std::getline(comm, thread_name) && thread_name == name) {
+        total += task_cpu_seconds(std::strtol(entry->d_name, nullptr, 10)).value_or(0);
+      }
+    }
+    ::closedir(dir);
+  }
+  return total;
+}
+
 class LocalCollector {
  public:
   LocalCollector(bool stall) {
@@ -262,21 +295,7 @@ class LocalCollector {
   // CPU seconds of the in-process collector's threads (0 for a child process).
   double in_process_cpu_seconds() const {
     double total = 0;
-    long const ticks = ::sysconf(_SC_CLK_TCK);
-    for (long tid : collector_threads_) {
-      std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-      std::string line;
-      if (!std::getline(stat, line)) continue;
-      // Fields after the ")" that ends the thread name: state is field 3; utime, stime are 14, 15.
-      std::istringstream rest(line.substr(line.rfind(')') + 2));
-      std::string field;
-      std::uint64_t utime = 0, stime = 0;
-      for (int f = 3; f <= 15 && rest >> field; ++f) {
-        if (f == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-        if (f == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-      }
-      total += static_cast<double>(utime + stime) / static_cast<double>(ticks);
-    }
+    for (long tid : collector_threads_) total += task_cpu_seconds(tid).value_or(0);
     return total;
   }
 
@@ -404,6 +423,9 @@ struct Result {
   double client_cpu_seconds = 0;
   double client_cpu_per_million = 0;
   double collector_cpu_subtracted = 0;
+  double producer_cpu_seconds = 0;          // the sending threads, including this tool's timing
+  double serializer_cpu_before_close = 0;   // most of the serializer's and sender's CPU: what
+  double sender_cpu_before_close = 0;       // they had used when the producers finished
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t rss_budget_bytes = 0;
   Stats stats{};
@@ -443,6 +465,7 @@ int run(Options const& o) {
 
   std::vector<std::unique_ptr<Histogram>> histograms;
   std::vector<std::uint64_t> not_ok(o.threads, 0);
+  std::vector<double> producer_cpu(o.threads, 0.0);
   for (unsigned t = 0; t < o.threads; ++t) histograms.push_back(std::make_unique<Histogram>());
   std::atomic<bool> go{false};
   std::atomic<unsigned> ready{0};
@@ -473,6 +496,9 @@ int run(Options const& o) {
         if (status != Status::ok) ++failures;
       }
       not_ok[t] = failures;
+      rusage self{};
+      ::getrusage(RUSAGE_THREAD, &self);
+      producer_cpu[t] = cpu_seconds(self);
     });
   }
   while (ready.load() != o.threads) std::this_thread::yield();
@@ -480,6 +506,9 @@ int run(Options const& o) {
   std::uint64_t const start_ticks = __rdtsc();
   go.store(true, std::memory_order_release);
   for (auto& thread : threads) thread.join();
+  // The pipeline threads' CPU so far (they end inside close(), taking their counters along).
+  result->serializer_cpu_before_close = named_threads_cpu_seconds("htev-serialize");
+  result->sender_cpu_before_close = named_threads_cpu_seconds("htev-send");
   // A stalled endpoint never drains: give close() a short deadline (what is left goes to
   // on_failure); otherwise wait for everything.
   result->close_ok = client->close(o.stall ? std::chrono::seconds(2) : std::chrono::seconds(120));
@@ -500,6 +529,7 @@ int run(Options const& o) {
   r.ns_per_tick = std::chrono::duration<double, std::nano>(end - start).count() /
                   static_cast<double>(std::max<std::uint64_t>(end_ticks - start_ticks, 1));
   for (unsigned t = 0; t < o.threads; ++t) {
+    r.producer_cpu_seconds += producer_cpu[t];
     r.latency.merge(*histograms[t]);
     r.not_ok += not_ok[t];
   }
@@ -558,6 +588,8 @@ int run(Options const& o) {
   std::printf("  Client CPU   %.3f s in total, %.3f s per million events%s\n", r.client_cpu_seconds,
               r.client_cpu_per_million,
               r.collector_cpu_subtracted > 0 ? " (in-process collector's CPU subtracted)" : "");
+  std::printf("               by thread: producers %.3f s, serializer %.3f s and sender %.3f s (as the producers finished)\n",
+              r.producer_cpu_seconds, r.serializer_cpu_before_close, r.sender_cpu_before_close);
   std::printf("  Memory       peak RSS %.1f MiB (max_queue_bytes %.0f MiB)\n", mib(r.peak_rss_bytes),
               mib(config.max_queue_bytes));
   std::printf("  Wire         %.1f bytes per event sent (%.1f before compression, ratio %.1fx)\n", wire_per_event,
