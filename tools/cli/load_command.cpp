@@ -558,7 +558,8 @@ int run(Options const& o) {
     std::printf(
         "{\"events\":%" PRIu64 ",\"threads\":%u,\"backpressure\":\"%s\",\"api\":\"%s\",\"compression\":\"%s\",\"stall\":%s,"
         "\"endpoint\":\"%s\",\"seconds\":%.6f,\"events_per_second\":%.0f,\"client_cpu_seconds\":%.4f,"
-        "\"client_cpu_seconds_per_million\":%.4f,\"collector_cpu_subtracted\":%.4f,\"peak_rss_bytes\":%" PRIu64
+        "\"client_cpu_seconds_per_million\":%.4f,\"collector_cpu_subtracted\":%.4f,"
+        "\"cpu_by_thread\":{\"producers\":%.3f,\"serializer\":%.3f,\"sender\":%.3f},\"peak_rss_bytes\":%" PRIu64
         ",\"rss_budget_bytes\":%" PRIu64 ",\"max_queue_bytes\":%zu,\"wire_bytes_per_event\":%.2f,"
         "\"body_bytes_per_event\":%.2f,\"compression_ratio\":%.3f,"
         "\"enqueue_latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},"
@@ -567,7 +568,8 @@ int run(Options const& o) {
         ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s}\n",
         o.events, o.threads, o.stall ? "drop_newest" : "block", o.struct_api ? "struct" : "fast", std::string(compression_name(o.compression)).c_str(),
         o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.client_cpu_seconds,
-        r.client_cpu_per_million, r.collector_cpu_subtracted, r.peak_rss_bytes, r.rss_budget_bytes,
+        r.client_cpu_per_million, r.collector_cpu_subtracted, r.producer_cpu_seconds,
+        r.serializer_cpu_before_close, r.sender_cpu_before_close, r.peak_rss_bytes, r.rss_budget_bytes,
         config.max_queue_bytes, wire_per_event, body_per_event, ratio, p50, p99, p999, max, r.stats.enqueued,
         r.stats.delivered, r.stats.rejected, r.stats.dropped, r.stats.failed, r.not_ok, r.stats.bytes_uncompressed,
         r.stats.bytes_sent, r.stats.requests, r.stats.retries,
