@@ -135,9 +135,7 @@ void Serializer::append(Record const& record) noexcept {
 }
 
 void Serializer::consumed(Record const& record) noexcept {
-  ++record.block->owner->consumed;
   ++consumed_;
-  core_.counters.consumed.store(consumed_, std::memory_order_release);
   release(record.block);
 }
 
@@ -151,6 +149,11 @@ void Serializer::release(Block* block) noexcept {
 
 void Serializer::flush_releases() noexcept {
   if (release_block_ == nullptr) return;
+  // Counted once per run of records from one block rather than per record: the producer's
+  // total (flush tickets read it after this) and the stats gauge. The owner is stable until
+  // the fetch_sub below lets the block go.
+  release_block_->owner->consumed += static_cast<std::uint64_t>(release_count_);
+  core_.counters.consumed.store(consumed_, std::memory_order_release);
   // Pairs with the producer's fetch_add in ProducerRegistry::retire_block: whoever reaches 0
   // owns the block and returns it to the pool.
   if (release_block_->refs.fetch_sub(release_count_, std::memory_order_acq_rel) == release_count_) {

@@ -17,14 +17,19 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 
 step() { printf '\n== %s\n' "$*"; }
 
+# install_htevents BUILD_DIR PREFIX SHARED(ON|OFF): the library alone, configured, built, installed.
+install_htevents() {
+  cmake -S "$source_dir" -B "$1" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$2" -DBUILD_SHARED_LIBS="$3" \
+    -DHTEVENTS_BUILD_TESTS=OFF -DHTEVENTS_BUILD_BENCHMARKS=OFF -DHTEVENTS_BUILD_TOOLS=OFF \
+    -DHTEVENTS_BUILD_EXAMPLES=OFF -DHTEVENTS_BUILD_FUZZERS=OFF >"$1.configure.log" ||
+    { cat "$1.configure.log"; exit 1; }
+  cmake --build "$1" --parallel "$jobs"
+  cmake --install "$1" >/dev/null
+}
+
 step "configure, build and install htevents (static) into $prefix"
-cmake -S "$source_dir" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
-  -DHTEVENTS_BUILD_TESTS=OFF -DHTEVENTS_BUILD_BENCHMARKS=OFF -DHTEVENTS_BUILD_TOOLS=OFF \
-  -DHTEVENTS_BUILD_EXAMPLES=OFF -DHTEVENTS_BUILD_FUZZERS=OFF >"$work/configure.log" ||
-  { cat "$work/configure.log"; exit 1; }
-cmake --build "$work/build" --parallel "$jobs"
-cmake --install "$work/build" >/dev/null
+install_htevents "$work/build" "$prefix" OFF
 libdir=$(find "$prefix" -name htevents.pc -printf '%h\n' | head -1)
 [ -n "$libdir" ] || { echo "FAIL: no htevents.pc installed under $prefix" >&2; exit 1; }
 version=$(PKG_CONFIG_PATH=$libdir pkg-config --modversion htevents)
@@ -50,13 +55,7 @@ ${CXX:-g++} -std=c++20 -Wall -Wextra -Werror -DEXPECTED_VERSION="\"$version\"" "
 
 step "shared library: install with BUILD_SHARED_LIBS=ON, consumer through find_package"
 shared_prefix=$work/prefix-shared
-cmake -S "$source_dir" -B "$work/build-shared" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_INSTALL_PREFIX="$shared_prefix" -DBUILD_SHARED_LIBS=ON \
-  -DHTEVENTS_BUILD_TESTS=OFF -DHTEVENTS_BUILD_BENCHMARKS=OFF -DHTEVENTS_BUILD_TOOLS=OFF \
-  -DHTEVENTS_BUILD_EXAMPLES=OFF -DHTEVENTS_BUILD_FUZZERS=OFF >"$work/configure-shared.log" ||
-  { cat "$work/configure-shared.log"; exit 1; }
-cmake --build "$work/build-shared" --parallel "$jobs"
-cmake --install "$work/build-shared" >/dev/null
+install_htevents "$work/build-shared" "$shared_prefix" ON
 find "$shared_prefix" -name 'libhtevents.so*' | grep -q . || { echo "FAIL: no libhtevents.so installed" >&2; exit 1; }
 cmake -S "$here/consumer" -B "$work/consumer-shared" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$shared_prefix"

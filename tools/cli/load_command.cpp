@@ -37,6 +37,7 @@
 
 #include "cli/commands.hpp"
 #include "collector/collector.hpp"
+#include "common/flags.hpp"
 #include "htevents/htevents.hpp"
 #include "load/w1.hpp"
 
@@ -70,9 +71,6 @@ Events are sent with the default Backpressure::block (a full queue makes enqueue
 count differs from the delivered count, or anything failed (or, with --stall, when peak RSS is over budget), 2 on usage errors.
 )";
 
-struct UsageError {
-  std::string message;
-};
 
 struct Options {
   std::uint64_t events = 1'000'000;
@@ -86,14 +84,8 @@ struct Options {
   bool help = false;
 };
 
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    throw UsageError{"invalid value '" + std::string(text) + "' for " + std::string(flag)};
-  return value;
-}
+using flags::parse_number;
+using flags::UsageError;
 
 Options parse_args(int argc, char** argv) {
   Options o;
@@ -106,7 +98,7 @@ Options parse_args(int argc, char** argv) {
     }
     auto next = [&]() -> std::string_view {
       if (inline_value) return *inline_value;
-      if (i + 1 >= argc) throw UsageError{std::string(arg) + " needs a value"};
+      if (i + 1 >= argc) throw UsageError(std::string(arg) + " needs a value");
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") o.help = true;
@@ -118,21 +110,21 @@ Options parse_args(int argc, char** argv) {
       if (v == "zstd") o.compression = Compression::zstd;
       else if (v == "gzip") o.compression = Compression::gzip;
       else if (v == "none") o.compression = Compression::none;
-      else throw UsageError{"--compression must be zstd, gzip or none"};
+      else throw UsageError("--compression must be zstd, gzip or none");
     } else if (arg == "--api") {
       std::string_view const v = next();
       if (v == "fast") o.struct_api = false;
       else if (v == "struct") o.struct_api = true;
-      else throw UsageError{"--api must be fast or struct"};
+      else throw UsageError("--api must be fast or struct");
     } else if (arg == "--stall") o.stall = true;
     else if (arg == "--max-queue-mb") o.max_queue_mb = parse_number<std::size_t>(arg, next());
     else if (arg == "--json") o.json = true;
-    else throw UsageError{"unknown option '" + std::string(arg) + "'"};
+    else throw UsageError("unknown option '" + std::string(arg) + "'");
   }
-  if (o.threads == 0 || o.threads > 1024) throw UsageError{"--threads must be 1..1024"};
-  if (o.events == 0) throw UsageError{"--events must be at least 1"};
-  if (o.max_queue_mb == 0) throw UsageError{"--max-queue-mb must be at least 1"};
-  if (o.stall && !o.endpoint.empty()) throw UsageError{"--stall uses its own local collector: drop --endpoint"};
+  if (o.threads == 0 || o.threads > 1024) throw UsageError("--threads must be 1..1024");
+  if (o.events == 0) throw UsageError("--events must be at least 1");
+  if (o.max_queue_mb == 0) throw UsageError("--max-queue-mb must be at least 1");
+  if (o.stall && !o.endpoint.empty()) throw UsageError("--stall uses its own local collector: drop --endpoint");
   return o;
 }
 
@@ -638,7 +630,7 @@ int load_command(int argc, char** argv) {
     }
     return run(options);
   } catch (UsageError const& e) {
-    std::fprintf(stderr, "htevents load: %s\n(try htevents load --help)\n", e.message.c_str());
+    std::fprintf(stderr, "htevents load: %s\n(try htevents load --help)\n", e.what());
     return 2;
   } catch (std::exception const& e) {
     std::fprintf(stderr, "htevents load: %s\n", e.what());

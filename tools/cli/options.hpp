@@ -7,15 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/flags.hpp"
 #include "htevents/config.hpp"
 
 namespace htevents::cli {
 
-/// Bad command line: printed as "htevents <command>: <what>", exit code 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using flags::parse_number;
+using flags::UsageError;
 
 /// The real service; what the CLI sends to unless --endpoint or HTEVENTS_ENDPOINT says otherwise.
 inline constexpr std::string_view default_endpoint = "https://us-east-1.hightouch-events.com";
@@ -50,16 +48,6 @@ class Args {
   bool has_inline_ = false;
   std::string_view current_, name_, inline_;
 };
-
-/// A whole decimal number that fits T, else UsageError naming the flag.
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-    throw UsageError("invalid value '" + std::string(text) + "' for " + std::string(flag));
-  return value;
-}
 
 /// none | gzip | zstd.
 Compression parse_compression(std::string_view flag, std::string_view text);

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "collector/collector.hpp"
+#include "common/flags.hpp"
 
 namespace htevents::collector {
 namespace {
@@ -47,19 +48,8 @@ Options (also --name=value):
 )";
 
 /// Bad command line: exit code 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-    throw UsageError("invalid value '" + std::string(text) + "' for " + std::string(flag));
-  return value;
-}
+using flags::parse_number;
+using flags::UsageError;
 
 double parse_share(std::string_view flag, std::string_view text) {
   std::string const copy(text);
