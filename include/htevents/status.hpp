@@ -19,10 +19,12 @@ enum class Status : std::uint8_t {
   queue_full,           ///< max_queue_bytes is used up and the backpressure policy refused it
   closed,               ///< close() was called: the client accepts nothing more
   invalid_usage,        ///< fast path: a top-level field set after the first property()/trait()
+  invalid_message_id,   ///< a user-given message_id longer than 100 characters (Segment's limit)
+  forked,               ///< the client was created in another process (before fork()): it sends nothing here
 };
 
 /// Number of Status values, for per-status counters.
-inline constexpr std::size_t status_count = 11;
+inline constexpr std::size_t status_count = 13;
 
 /// A sentence naming the problem and what to do about it. Static storage; does not allocate.
 [[nodiscard]] std::string_view to_string(Status status) noexcept;

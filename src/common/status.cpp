@@ -22,6 +22,12 @@ std::string_view to_string(Status status) noexcept {
     case Status::invalid_usage:
       return "invalid usage: fast-path writer misuse (top-level field after a property, a second writer on the "
              "same thread, or send() twice)";
+    case Status::invalid_message_id:
+      return "invalid message id: a user-given message_id is longer than 100 characters (the API's limit); "
+             "shorten it or leave it empty to have one generated";
+    case Status::forked:
+      return "forked: this client was created before fork() in the parent process; it sends nothing in the "
+             "child. Create a new Client in the child";
   }
   return "unknown status";
 }

@@ -166,7 +166,7 @@ TEST(Status, EveryValueHasADistinctSentence) {
     EXPECT_TRUE(seen.insert(std::string(text)).second) << "duplicate text for status " << i << ": " << text;
   }
   EXPECT_EQ(seen.size(), status_count);
-  EXPECT_EQ(static_cast<std::size_t>(Status::invalid_usage) + 1, status_count);
+  EXPECT_EQ(static_cast<std::size_t>(Status::forked) + 1, status_count);
 }
 
 TEST(FailureReason, EveryValueHasADistinctSentence) {
@@ -317,7 +317,7 @@ TEST(Stats, ToJsonParsesAndHasEveryField) {
   EXPECT_EQ(keys, status_count - 1) << "one key per refusal status (ok is never a refusal): " << json;
   for (char const* name : {"missing_user_id", "missing_event", "missing_group_id", "missing_previous_id",
                            "invalid_number", "invalid_json", "message_too_large", "queue_full", "closed",
-                           "invalid_usage"}) {
+                           "invalid_usage", "invalid_message_id", "forked"}) {
     std::uint64_t got = 0;
     EXPECT_EQ(by_status[name].get_uint64().get(got), simdjson::SUCCESS) << name << " in " << json;
   }
