@@ -2,6 +2,8 @@
 
 #include "htevents/client.hpp"
 
+#include <vector>
+
 #include "client_core.hpp"
 #include "htevents_version.hpp"
 
@@ -11,7 +13,24 @@ inline namespace v0 {
 Client::Client(std::string write_key, Config config)
     : core_(std::make_unique<detail::ClientCore>(std::move(write_key), std::move(config))) {}
 
-Client::~Client() = default;  // ClientCore's destructor closes
+namespace {
+// In a child process forked while a client existed, its copy is kept, never destroyed: the
+// threads it would join do not exist there, and its connections are the parent's. Kept
+// reachable so that leak checkers do not count it.
+void keep_forked_copy(std::unique_ptr<detail::ClientCore> core) noexcept {
+  static auto* kept = new std::vector<std::unique_ptr<detail::ClientCore>>;
+  try {
+    kept->push_back(std::move(core));
+  } catch (...) {
+    (void)core.release();
+  }
+}
+}  // namespace
+
+Client::~Client() {
+  // ClientCore's destructor closes.
+  if (core_ != nullptr && core_->forked()) keep_forked_copy(std::move(core_));
+}
 
 Status Client::enqueue(Identify const& message) noexcept { return core_->enqueue(message); }
 Status Client::enqueue(Track const& message) noexcept { return core_->enqueue(message); }

@@ -12,13 +12,6 @@
 namespace htevents::inline v0::detail {
 namespace {
 
-thread_local bool tl_in_callback = false;
-
-struct CallbackScope {
-  CallbackScope() noexcept { tl_in_callback = true; }
-  ~CallbackScope() { tl_in_callback = false; }
-};
-
 std::atomic<std::uint64_t> next_client_id{1};
 
 std::string base64(std::string_view in) {
@@ -85,8 +78,6 @@ Config const& validated(std::string const& write_key, Config const& c) {
 }
 
 }  // namespace
-
-bool in_callback() noexcept { return tl_in_callback; }
 
 // ---- Progress ----
 
@@ -157,6 +148,8 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
     throw ConfigError("htevents: Config::default_context is too large: max_batch_bytes must hold the batch "
                       "envelope (with default_context) plus one message of max_message_bytes");
   }
+  register_process_barrier();  // once per process, with the first client: no syscall at load
+  watch_fork(this);
   // Threads last: everything they touch exists now.
   sender_thread_ = std::thread([this] { sender_->run(); });
   serializer_thread_ = std::thread([this] { serializer_->run(); });
@@ -164,25 +157,29 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   pthread_setname_np(serializer_thread_.native_handle(), "htev-serialize");
 }
 
-ClientCore::~ClientCore() { close(config.request_timeout); }
+ClientCore::~ClientCore() {
+  close(config.request_timeout);
+  unwatch_fork(this);
+}
 
 template <class Message>
 Status ClientCore::enqueue(Message const& message) noexcept {
   Producer* producer = this_thread_producer();
-  if (producer == nullptr) return Status::queue_full;
+  if (producer == nullptr) return closed.load(std::memory_order_relaxed) ? refusal() : Status::queue_full;
   Status status = producer->writer_open ? Status::invalid_usage : validate(message);
   if (status != Status::ok) {
     bump(producer->rejected[static_cast<std::size_t>(status)]);
     return status;
   }
-  if (!begin_enqueue(*producer)) {
-    end_enqueue(*producer, Status::closed);
-    return Status::closed;
+  if (!begin_struct_enqueue(*producer)) {
+    status = refusal();
+    end_struct_enqueue(*producer, status);
+    return status;
   }
   MessageArena out(*this, *producer);
   encode(out, message);
   status = out.finish();
-  end_enqueue(*producer, status);
+  end_struct_enqueue(*producer, status);
   return status;
 }
 
@@ -194,16 +191,24 @@ template Status ClientCore::enqueue(Group const&) noexcept;
 template Status ClientCore::enqueue(Alias const&) noexcept;
 
 Block* ClientCore::next_block(Producer& producer) noexcept {
+  // A block's worth of records arrived: a serializer napping with a batch open may close it.
+  if (serializer_napping.load(std::memory_order_relaxed)) serializer_wakeup.signal();
   Block* block = blocks.try_acquire();
-  if (block == nullptr && !in_callback()) {
-    auto const deadline = std::chrono::steady_clock::now() + config.enqueue_timeout;
+  if (block == nullptr) {
+    // Records may be waiting for the serializer; idle threads may sit on blocks (more live
+    // threads than blocks): take those, they come back once their records are copied.
+    serializer_wakeup.signal();
+    if (producers_.reclaim_idle_blocks(producer) > 0) block = blocks.try_acquire();
+  }
+  if (block == nullptr && !in_callback() && !closed.load(std::memory_order_relaxed)) {
+    auto const deadline = deadline_after(config.enqueue_timeout);
     switch (config.backpressure) {
       case Backpressure::block:
-        block = blocks.acquire_until(deadline);
+        block = blocks.acquire_until(deadline);  // close() interrupts it
         break;
       case Backpressure::drop_oldest:
         // Ask the serializer to evict, and look again every millisecond until the deadline.
-        while (block == nullptr && std::chrono::steady_clock::now() < deadline) {
+        while (block == nullptr && !blocks.interrupted() && std::chrono::steady_clock::now() < deadline) {
           blocks.starved.store(true, std::memory_order_release);
           serializer_wakeup.signal();
           block = blocks.acquire_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
@@ -219,12 +224,21 @@ Block* ClientCore::next_block(Producer& producer) noexcept {
 }
 
 Status ClientCore::push(Producer& producer, std::uint32_t length) noexcept {
-  Record const record{producer.block, producer.pos, length};
-  if (!ring.enqueue(*producer.token, record)) return Status::queue_full;
+  Record const record{producer.block.load(std::memory_order_relaxed), producer.pos, length};
+  // Counted before the record is visible: the serializer may consume (and fail) it at once,
+  // and stats() must never show failed > enqueued.
+  std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
+  producer.accepted.store(accepted + 1, std::memory_order_release);
+  if (!ring.enqueue(*producer.token, record)) {
+    producer.accepted.store(accepted, std::memory_order_release);
+    return Status::queue_full;
+  }
   producer.pos += length;
   producer.draft = 0;
-  ++producer.block_records;
-  bump(producer.accepted);
+  producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // Pairs with the serializer's heavy_barrier() before it sleeps: either it sees this record
+  // or we see the flag.
+  light_barrier();
   if (serializer_sleeping.load(std::memory_order_relaxed)) wake_serializer();
   return Status::ok;
 }
@@ -277,13 +291,21 @@ std::uint64_t ClientCore::total_accepted() const noexcept {
 
 bool ClientCore::flush(std::chrono::milliseconds timeout) noexcept {
   if (in_callback() || closed.load(std::memory_order_acquire)) return false;
-  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  auto const deadline = deadline_after(timeout);
+  // flush() answers true only if everything it waited for was delivered: any failure while it
+  // waits (of its messages or, conservatively, of others) makes it false.
+  std::uint64_t const failed_before = counters.failed.load(std::memory_order_acquire);
   FlushTicket ticket;
   try {
     producers_.for_each([&](Producer const& p) {
       ticket.targets.emplace_back(&p, p.accepted.load(std::memory_order_acquire));
     });
     std::lock_guard lock(progress.mutex);
+    if (progress.serializer_exited) {
+      // close() got there first: every record is in a handed batch or failed already.
+      ticket.batched = true;
+      ticket.last_serial = progress.last_handed;
+    }
     progress.tickets.push_back(&ticket);
   } catch (...) {
     return false;
@@ -296,35 +318,75 @@ bool ClientCore::flush(std::chrono::milliseconds timeout) noexcept {
   });
   std::erase(progress.tickets, &ticket);
   progress.ticket_count.fetch_sub(1, std::memory_order_release);
-  return done;
+  return done && counters.failed.load(std::memory_order_acquire) == failed_before;
 }
 
 bool ClientCore::close(std::chrono::milliseconds timeout) noexcept {
+  if (forked()) return false;  // the child has none of the threads; the parent delivers
   if (in_callback()) {
     // The pipeline threads cannot be joined from themselves: stop accepting, let the owner close.
-    closed.store(true, std::memory_order_seq_cst);
+    stop_intake();
     return false;
   }
-  std::lock_guard lock(close_mutex_);
-  if (close_done_) return close_result_;
-  auto const deadline = std::chrono::steady_clock::now() + timeout;
-  closed.store(true, std::memory_order_seq_cst);
-  heavy_barrier();  // pairs with light_barrier() in begin_enqueue
-  // Wait out enqueues that passed their `closed` check before the store (begin_enqueue).
-  producers_.for_each([&](Producer const& p) {
-    while (p.active.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
-    }
-  });
+  auto const deadline = deadline_after(timeout);
+  std::unique_lock lock(close_mutex_);
+  if (close_state_ == CloseState::closing) {
+    // Another thread is closing: wait for it, but only until this caller's own deadline.
+    bool const finished = close_finished_.wait_until(lock, deadline, [&] { return close_state_ == CloseState::closed; });
+    return finished && close_result_;
+  }
+  if (close_state_ == CloseState::closed) return close_result_;
+  close_state_ = CloseState::closing;
+  lock.unlock();
+  bool const result = run_close(deadline);
+  lock.lock();
+  close_state_ = CloseState::closed;
+  close_result_ = result;
+  lock.unlock();
+  close_finished_.notify_all();
+  return result;
+}
+
+bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexcept {
+  stop_intake();
+  // Not bounded by the deadline: an enqueue that passed its `closed` check will push, and its
+  // record must be in the ring before draining starts, or it would be neither sent nor failed.
+  // These waits are short: enqueue never waits on the network, and stop_intake() cut short
+  // those waiting for room.
+  wait_for_enqueues_in_progress();
   stop_threads(deadline);
-  close_done_ = true;
   // Every accepted message must be delivered or failed by now; anything else is a bug worth
   // saying out loud rather than a true from close().
-  std::uint64_t const settled = counters.delivered.load() + counters.failed.load();
-  bool const accounted = settled == total_accepted();
-  if (!accounted) logger.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
-  close_result_ = accounted && counters.deadline_failures.load() == 0;
-  return close_result_;
+  std::uint64_t const accepted = total_accepted();
+  std::uint64_t const delivered = counters.delivered.load(std::memory_order_acquire);
+  std::uint64_t const settled = delivered + counters.failed.load(std::memory_order_acquire);
+  if (settled != accepted) logger.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
+  // true only when every accepted message was delivered (docs/lifecycle.md).
+  return delivered == accepted;
+}
+
+void ClientCore::stop_intake() noexcept {
+  closed.store(true, std::memory_order_seq_cst);
+  heavy_barrier();    // pairs with light_barrier() in begin_enqueue
+  blocks.interrupt();  // producers waiting for room give up now (with `closed`)
+}
+
+void ClientCore::wait_for_enqueues_in_progress() noexcept {
+  // Producers are never removed from the registry before the client's destruction, so the
+  // pointers stay valid outside its lock; waiting under it would block stats() meanwhile.
+  std::vector<Producer const*> producers;
+  try {
+    producers_.for_each([&](Producer const& p) { producers.push_back(&p); });
+  } catch (...) {
+    // No memory for the list: wait under the registry lock instead.
+    producers_.for_each([&](Producer const& p) {
+      while (p.active.load(std::memory_order_acquire)) std::this_thread::yield();
+    });
+    return;
+  }
+  for (Producer const* p : producers) {
+    while (p->active.load(std::memory_order_acquire)) std::this_thread::yield();
+  }
 }
 
 void ClientCore::stop_threads(std::chrono::steady_clock::time_point deadline) noexcept {
@@ -334,6 +396,26 @@ void ClientCore::stop_threads(std::chrono::steady_clock::time_point deadline) no
   if (serializer_thread_.joinable()) serializer_thread_.join();
   sender_->wake();
   if (sender_thread_.joinable()) sender_thread_.join();
+}
+
+void ClientCore::before_fork() noexcept {
+  producers_.lock_for_fork();
+  progress.mutex.lock();
+}
+
+void ClientCore::after_fork_in_parent() noexcept {
+  progress.mutex.unlock();
+  producers_.unlock_after_fork();
+}
+
+void ClientCore::after_fork_in_child() noexcept {
+  // The child has this client's memory but none of its threads: refuse everything (Status::
+  // forked), never wait for or join the threads, never touch the parent's connections.
+  forked_.store(true, std::memory_order_relaxed);
+  closed.store(true, std::memory_order_relaxed);
+  producers_.refuse_new_producers();
+  progress.mutex.unlock();
+  producers_.unlock_after_fork();
 }
 
 Stats ClientCore::stats() const noexcept {

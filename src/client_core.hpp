@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "batch/batch.hpp"
+#include "common/callback_scope.hpp"
+#include "common/deadline.hpp"
+#include "common/fork_guard.hpp"
 #include "common/logger.hpp"
 #include "common/process_barrier.hpp"
 #include "htevents/config.hpp"
@@ -70,6 +73,9 @@ class Progress {
   std::vector<FlushTicket*> tickets;     // guarded by mutex
   std::atomic<std::size_t> ticket_count{0};
   std::uint64_t last_handed = 0;         // guarded by mutex
+  // The serializer has exited: every record is in a handed batch or failed. A flush that
+  // registers after this only waits for those batches (guarded by mutex).
+  bool serializer_exited = false;
 
  private:
   std::set<std::uint64_t> outstanding_;  // guarded by mutex
@@ -89,7 +95,7 @@ class BatchPool {
   std::vector<Batch*> free_;
 };
 
-class ClientCore {
+class ClientCore final : ForkAware {
  public:
   ClientCore(std::string write_key, Config config);  // throws ConfigError
   ~ClientCore();
@@ -118,6 +124,24 @@ class ClientCore {
     producer.active.store(false, std::memory_order_release);
     if (status != Status::ok) bump(producer.rejected[static_cast<std::size_t>(status)]);
   }
+  // The struct API holds the block and passes the close handshake under one barrier.
+  bool begin_struct_enqueue(Producer& producer) noexcept {
+    producer.holding.store(true, std::memory_order_relaxed);
+    producer.active.store(true, std::memory_order_relaxed);
+    light_barrier();
+    settle_reclaim(producer);
+    return !closed.load(std::memory_order_relaxed);
+  }
+  void end_struct_enqueue(Producer& producer, Status status) noexcept {
+    end_enqueue(producer, status);
+    unhold_block(producer);
+  }
+  // What a refused enqueue says once `closed` is set: closed, or forked in a fork child.
+  Status refusal() const noexcept {
+    return forked_.load(std::memory_order_relaxed) ? Status::forked : Status::closed;
+  }
+  // True in a child process forked while this client existed: nothing of it runs there.
+  bool forked() const noexcept { return forked_.load(std::memory_order_relaxed); }
   // A new arena block for `producer` after retiring its current one, under the backpressure
   // policy: may wait (block, drop_oldest), never longer than enqueue_timeout.
   Block* next_block(Producer& producer) noexcept;
@@ -152,20 +176,36 @@ class ClientCore {
   // refuses one, and the serializer reads it for each new batch.
   std::atomic<Compression> encoding;
   std::atomic<bool> fallback_logged{false};
+  // The serializer sleeps until a producer wakes it (nothing queued): producers signal after a
+  // push. Store-load handshake with the ring: light_barrier() in push, heavy_barrier() there.
   std::atomic<bool> serializer_sleeping{false};
+  // The serializer sleeps longer than a millisecond with a batch open: a producer that moves to
+  // a new block (a block's worth of records arrived) wakes it. Never waited on by producers.
+  std::atomic<bool> serializer_napping{false};
   moodycamel::LightweightSemaphore serializer_wakeup;
   // Set by close(): the serializer drains and exits; then the sender finishes by the deadline.
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> deadline_ns{0};  // steady_clock, 0 = none
 
  private:
-  Status enqueue_encoded(Producer& producer, auto const& message) noexcept;
+  // fork(): the child keeps none of the client's threads (ForkAware, see fork_guard.hpp).
+  void before_fork() noexcept override;
+  void after_fork_in_parent() noexcept override;
+  void after_fork_in_child() noexcept override;
+
+  // close(): the first caller runs it; the others wait for it, each until its own deadline.
+  bool run_close(std::chrono::steady_clock::time_point deadline) noexcept;
+  void stop_intake() noexcept;
+  void wait_for_enqueues_in_progress() noexcept;
   void stop_threads(std::chrono::steady_clock::time_point deadline) noexcept;
 
   std::mutex callback_mutex_;
+  enum class CloseState : std::uint8_t { open, closing, closed };
   std::mutex close_mutex_;
-  bool close_done_ = false;
-  bool close_result_ = false;
+  std::condition_variable close_finished_;
+  CloseState close_state_ = CloseState::open;  // guarded by close_mutex_
+  bool close_result_ = false;                  // guarded by close_mutex_
+  std::atomic<bool> forked_{false};
 
   std::unique_ptr<Serializer> serializer_;
   std::unique_ptr<Sender> sender_;
@@ -174,11 +214,5 @@ class ClientCore {
   std::thread sender_thread_;
 };
 
-// True on a thread that is running one of the user's callbacks right now.
-bool in_callback() noexcept;
-
-inline std::int64_t to_ns(std::chrono::steady_clock::time_point t) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
 
 }  // namespace htevents::inline v0::detail

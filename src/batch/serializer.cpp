@@ -11,10 +11,10 @@ namespace htevents::inline v0::detail {
 namespace {
 
 constexpr std::string_view body_prefix = R"({"batch":[)";
-// The longest wait with nothing to do: bounds the latency of a wake-up lost in the sleeping
-// flag's race with a producer (see wait()).
-constexpr auto idle_wait = std::chrono::milliseconds(20);
-// The nap while a batch is open: the most a record waits in the ring under load.
+// The longest wait with nothing to do. Producers wake the serializer (the sleeping flag's
+// handshake has no lost wake-ups), so this is only a safety net.
+constexpr auto idle_wait = std::chrono::seconds(1);
+// The shortest nap while a batch is open: the most a record waits in the ring under load.
 constexpr auto busy_nap = std::chrono::milliseconds(1);
 // Pre-touched arena blocks kept ready for producers (see BlockPool::keep_spare).
 constexpr std::size_t spare_blocks = 8;
@@ -77,7 +77,7 @@ void Serializer::run() noexcept {
         break;
       }
     }
-    if (next_ == pending_size_ || stalled) wait(stalled);
+    if (next_ == pending_size_ || stalled) wait(stalled, draining);
   }
   if (current_ != nullptr) {
     core_.batches.give_back(current_);
@@ -87,6 +87,7 @@ void Serializer::run() noexcept {
   // batches to finish.
   {
     std::lock_guard lock(core_.progress.mutex);
+    core_.progress.serializer_exited = true;
     for (FlushTicket* ticket : core_.progress.tickets) {
       if (ticket->batched) continue;
       ticket->batched = true;
@@ -262,29 +263,60 @@ bool Serializer::drained() const noexcept {
   return next_ == pending_size_ && consumed_ == core_.total_accepted();
 }
 
-void Serializer::wait(bool stalled) noexcept {
+std::chrono::microseconds Serializer::time_until_batch_can_close(std::chrono::steady_clock::time_point now) const noexcept {
+  using std::chrono::microseconds;
+  auto const elapsed = std::chrono::duration_cast<microseconds>(now - batch_started_);
+  auto const left = std::chrono::duration_cast<microseconds>(core_.config.interval) - elapsed;
+  if (left <= microseconds::zero()) return microseconds::zero();
+  // Sleep until the rate seen since the batch opened would fill it (by count or by bytes), but
+  // no longer than its interval: under load that is the 1 ms nap, at a trickle a handful of
+  // wake-ups per batch instead of one per millisecond. A sudden burst also wakes us: every
+  // producer that moves to a fresh block signals while we nap (ClientCore::next_block).
+  std::size_t const count = current_->messages.size();
+  std::size_t const bytes = current_->body.size();
+  auto fill = left;
+  if (count > 1 && elapsed > microseconds::zero()) {
+    double const per_us = static_cast<double>(count) / static_cast<double>(elapsed.count());
+    double const bytes_per_us = static_cast<double>(bytes) / static_cast<double>(elapsed.count());
+    double const by_count = static_cast<double>(core_.config.batch_size - std::min(count, core_.config.batch_size)) / per_us;
+    std::size_t const byte_room = core_.config.max_batch_bytes - std::min(core_.config.max_batch_bytes, bytes + envelope_bytes());
+    double const by_bytes = static_cast<double>(byte_room) / bytes_per_us;
+    double const soonest = std::min(by_count, by_bytes);
+    if (soonest < static_cast<double>(fill.count())) fill = microseconds(static_cast<std::int64_t>(soonest));
+  } else {
+    fill = std::min(fill, std::chrono::duration_cast<microseconds>(busy_nap));  // no rate seen yet
+  }
+  return std::max(fill, std::chrono::duration_cast<microseconds>(busy_nap));
+}
+
+void Serializer::wait(bool stalled, bool draining) noexcept {
   using std::chrono::microseconds;
   bool const batch_open = current_ != nullptr && !current_->messages.empty();
-  // Busy (a batch is open) or stalled: nap briefly without asking producers to wake us. Under
-  // load that turns one futex wake per drained ring (a syscall on a producer's enqueue) into
-  // at most one timed wake-up per `busy_nap`. Idle: sleep until the first record arrives.
-  auto timeout = std::chrono::duration_cast<microseconds>(batch_open || stalled ? busy_nap : idle_wait);
-  if (batch_open) {
-    auto const left = core_.config.interval - (std::chrono::steady_clock::now() - batch_started_);
-    timeout = std::min(timeout, std::chrono::duration_cast<microseconds>(left));
+  auto const now = std::chrono::steady_clock::now();
+  microseconds timeout = std::chrono::duration_cast<microseconds>(idle_wait);
+  if (stalled || draining) {
+    // Waiting for a batch buffer (the sender signals), or for close()'s last records.
+    timeout = std::chrono::duration_cast<microseconds>(busy_nap);
+  } else if (batch_open) {
+    timeout = std::min(timeout, time_until_batch_can_close(now));
+    if (timeout.count() <= 0) return;
   }
-  if (timeout.count() <= 0) return;
-  bool const ask_producers = !batch_open && !stalled;
+  bool const ask_producers = !batch_open && !stalled && !draining;
   if (ask_producers) {
-    // Tell producers to signal us, then look once more: a record pushed before the flag was
-    // visible is caught here or, at worst, after `idle_wait`.
-    core_.serializer_sleeping.store(true, std::memory_order_seq_cst);
-    if (core_.ring.size_approx() > 0) {
+    // Tell producers to signal us, then look once more. Pairs with light_barrier() in
+    // ClientCore::push: either that push is visible to this look, or its producer sees the flag.
+    core_.serializer_sleeping.store(true, std::memory_order_relaxed);
+    heavy_barrier();
+    if (core_.ring.size_approx() > 0 || core_.progress.ticket_count.load(std::memory_order_acquire) > 0 ||
+        core_.blocks.starved.load(std::memory_order_acquire)) {
       core_.serializer_sleeping.store(false, std::memory_order_relaxed);
       return;
     }
   }
+  bool const long_nap = batch_open && timeout > busy_nap;
+  if (long_nap) core_.serializer_napping.store(true, std::memory_order_relaxed);
   core_.serializer_wakeup.wait(timeout.count());
+  if (long_nap) core_.serializer_napping.store(false, std::memory_order_relaxed);
   if (ask_producers) core_.serializer_sleeping.store(false, std::memory_order_relaxed);
 }
 

@@ -40,7 +40,9 @@ class Serializer {
   void release(Block* block) noexcept;
   void flush_releases() noexcept;
   bool drained() const noexcept;
-  void wait(bool stalled) noexcept;
+  void wait(bool stalled, bool draining) noexcept;
+  // How long the open batch can wait before count, bytes or interval may close it.
+  std::chrono::microseconds time_until_batch_can_close(std::chrono::steady_clock::time_point now) const noexcept;
 
   ClientCore& core_;
   Sender& sender_;

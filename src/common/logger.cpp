@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/callback_scope.hpp"
+
 namespace htevents::inline v0::detail {
 namespace {
 
@@ -31,6 +33,9 @@ Logger::Logger(std::function<void(LogLevel, std::string_view)> sink, LogLevel le
 void Logger::log(LogLevel level, std::string_view message) const noexcept {
   if (!enabled(level)) return;
   std::lock_guard lock(mutex_);
+  // The sink is user code, like a callback: if it calls close() or flush() from a pipeline
+  // thread, they must not try to join that thread.
+  CallbackScope scope;
   try {
     sink_(level, message);
   } catch (...) {

@@ -23,13 +23,13 @@ char* MessageArena::grow(std::size_t n) noexcept {
   }
   Block* fresh = core_.next_block(producer_);
   if (fresh == nullptr) {
-    fail(Status::queue_full);
+    fail(core_.closed.load(std::memory_order_relaxed) ? core_.refusal() : Status::queue_full);
     return nullptr;
   }
   // Copy the draft before the old block is retired: once retired it may be reused at once.
   if (used > 0) std::memcpy(fresh->data(), begin_, used);
   core_.producers_.retire_block(producer_);
-  producer_.block = fresh;
+  producer_.block.store(fresh, std::memory_order_relaxed);
   producer_.pos = 0;
   begin_ = fresh->data();
   cur_ = begin_ + used;

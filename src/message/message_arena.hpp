@@ -45,10 +45,10 @@ class MessageArena {
  public:
   // Resumes the producer's draft (empty for a new message).
   MessageArena(ClientCore& core, Producer& producer) noexcept : core_(core), producer_(producer) {
-    if (producer.block != nullptr) {
-      begin_ = producer.block->data() + producer.pos;
+    if (Block* block = producer.block.load(std::memory_order_relaxed); block != nullptr) {
+      begin_ = block->data() + producer.pos;
       cur_ = begin_ + producer.draft;
-      end_ = producer.block->data() + producer.block->capacity;
+      end_ = block->data() + block->capacity;
     }
   }
 

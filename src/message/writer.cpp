@@ -42,8 +42,8 @@ Status head_status(MessageType type, std::string_view head) noexcept {
 // the draft from the producer. Hand the cursor over before an out-of-line step and take it
 // back after it (the step may have moved the draft to a new block).
 MessageArena resume(ClientCore& client, Producer& producer, char const* cur) noexcept {
-  if (cur != nullptr && producer.block != nullptr) {
-    producer.draft = static_cast<std::uint32_t>(cur - (producer.block->data() + producer.pos));
+  if (Block* block = producer.block.load(std::memory_order_relaxed); cur != nullptr && block != nullptr) {
+    producer.draft = static_cast<std::uint32_t>(cur - (block->data() + producer.pos));
   }
   return MessageArena(client, producer);
 }
@@ -62,12 +62,12 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   if (client == nullptr) return;  // status_ stays closed
   producer_ = client->this_thread_producer();
   if (producer_ == nullptr) {
-    status_ = Status::queue_full;
+    status_ = client->closed.load(std::memory_order_relaxed) ? client->refusal() : Status::queue_full;
     return;
   }
   // An early answer only: send() checks `closed` again under the close handshake.
   if (client->closed.load(std::memory_order_relaxed)) {
-    status_ = Status::closed;
+    status_ = client->refusal();
     return;
   }
   if (producer_->writer_open) {
@@ -78,6 +78,7 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   if (status_ != Status::ok) return;
   owner_ = true;
   producer_->writer_open = true;
+  hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
   MessageArena out(*client, *producer_);
   out.raw(type_prefix(type));
   // track, group and alias: the prefix ends with the head's key. page and screen: the name is
@@ -112,7 +113,10 @@ WriterCore::~WriterCore() {
 }
 
 void WriterCore::release() noexcept {
-  if (owner_) producer_->writer_open = false;
+  if (owner_) {
+    producer_->writer_open = false;
+    unhold_block(*producer_);
+  }
   owner_ = false;
 }
 
@@ -217,9 +221,9 @@ Status WriterCore::send() noexcept {
   if (status == Status::ok) {
     out.close_message(fields_open_, !has_message_id_, !has_timestamp_);
     if (!client_->begin_enqueue(*producer_)) {
-      out.fail(Status::closed);
+      status = client_->refusal();
+      out.fail(status);
       out.discard();
-      status = Status::closed;
       client_->end_enqueue(*producer_, status);
     } else {
       status = out.finish();

@@ -23,6 +23,7 @@ struct alignas(cache_line) Block {
   Producer* owner = nullptr;
   std::uint32_t capacity = 0;
   Block* next_free = nullptr;  // pool's free list; guarded by the pool mutex
+  Block* next_all = nullptr;   // every block the pool allocated, whatever its state: the pool frees them all
 
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };

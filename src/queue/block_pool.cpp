@@ -8,21 +8,29 @@ BlockPool::BlockPool(std::size_t block_capacity, std::size_t max_blocks)
     : capacity_(block_capacity), max_blocks_(max_blocks) {}
 
 BlockPool::~BlockPool() {
-  // Blocks still out (held by producers at destruction) are freed by their owner's teardown,
-  // which hands them back through release() first.
-  while (free_ != nullptr) {
-    Block* next = free_->next_free;
-    free_->~Block();
-    ::operator delete(free_, std::align_val_t{cache_line});
-    free_ = next;
+  // Every block, free or not: a block whose records a close() deadline cut off, or one a
+  // producer still held, is freed here all the same (the pool owns what it allocated).
+  while (all_ != nullptr) {
+    Block* next = all_->next_all;
+    all_->~Block();
+    ::operator delete(all_, std::align_val_t{cache_line});
+    all_ = next;
   }
 }
 
-Block* BlockPool::allocate() noexcept {
+Block* BlockPool::allocate_unlinked() noexcept {
   void* memory = ::operator new(sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
   if (memory == nullptr) return nullptr;
   Block* block = new (memory) Block{};
   block->capacity = static_cast<std::uint32_t>(capacity_);
+  return block;
+}
+
+Block* BlockPool::allocate() noexcept {
+  Block* block = allocate_unlinked();
+  if (block == nullptr) return nullptr;
+  block->next_all = all_;
+  all_ = block;
   return block;
 }
 
@@ -53,10 +61,11 @@ Block* BlockPool::acquire_until(std::chrono::steady_clock::time_point deadline) 
   std::unique_lock lock(mutex_);
   for (;;) {
     if (Block* block = pop_locked()) return block;
+    if (interrupted_.load(std::memory_order_relaxed)) return nullptr;
     ++waiters_;
     bool const timed_out = returned_.wait_until(lock, deadline) == std::cv_status::timeout;
     --waiters_;
-    if (timed_out) return pop_locked();
+    if (timed_out || interrupted_.load(std::memory_order_relaxed)) return pop_locked();
   }
 }
 
@@ -74,6 +83,14 @@ void BlockPool::release(Block* block) noexcept {
   if (wake) returned_.notify_all();
 }
 
+void BlockPool::interrupt() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    interrupted_.store(true, std::memory_order_release);
+  }
+  returned_.notify_all();
+}
+
 void BlockPool::keep_spare(std::size_t spare) noexcept {
   // Called every serializer loop: the common answer needs no lock.
   if (free_count_.load(std::memory_order_relaxed) >= spare) return;
@@ -83,7 +100,7 @@ void BlockPool::keep_spare(std::size_t spare) noexcept {
       if (free_count_ >= spare || allocated_ >= max_blocks_) return;
       ++allocated_;  // reserve the budget before allocating outside the lock
     }
-    Block* block = allocate();
+    Block* block = allocate_unlinked();
     if (block == nullptr) {
       std::lock_guard lock(mutex_);
       --allocated_;
@@ -94,6 +111,8 @@ void BlockPool::keep_spare(std::size_t spare) noexcept {
     bool wake = false;
     {
       std::lock_guard lock(mutex_);
+      block->next_all = all_;
+      all_ = block;
       block->next_free = free_;
       free_ = block;
       ++free_count_;

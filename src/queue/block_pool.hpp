@@ -21,8 +21,12 @@ class BlockPool {
   // A free block, or a new one while under budget; nullptr when the budget is used up.
   // Takes the pool mutex (once per block, not per message).
   Block* try_acquire() noexcept;
-  // As try_acquire, waiting until `deadline` for a block to come back.
+  // As try_acquire, waiting until `deadline` for a block to come back, or until interrupt().
   Block* acquire_until(std::chrono::steady_clock::time_point deadline) noexcept;
+  // close(): wakes every acquire_until() and makes later ones return at once (with a block only
+  // if one is free), so that close never waits out a producer's enqueue_timeout.
+  void interrupt() noexcept;
+  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_acquire); }
   // Returns a block whose records have all been consumed. Thread-safe.
   void release(Block* block) noexcept;
   // Serializer thread: while under budget, keeps `spare` blocks allocated, with every page
@@ -40,17 +44,20 @@ class BlockPool {
 
  private:
   Block* pop_locked() noexcept;
-  Block* allocate() noexcept;
+  Block* allocate() noexcept;  // caller holds mutex_ (the block joins all_)
+  Block* allocate_unlinked() noexcept;  // no lock; the caller links it into all_ under mutex_
 
   std::size_t const capacity_;
   std::size_t const max_blocks_;
   std::mutex mutex_;
   std::condition_variable returned_;
   Block* free_ = nullptr;
+  Block* all_ = nullptr;  // chain of next_all through every allocated block; guarded by mutex_
   std::atomic<std::size_t> free_count_{0};  // written under mutex_; read without it by keep_spare
   std::size_t allocated_ = 0;
   std::size_t waiters_ = 0;
   std::atomic<std::size_t> in_use_{0};
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace htevents::inline v0::detail

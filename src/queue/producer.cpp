@@ -1,6 +1,9 @@
 #include "queue/producer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <mutex>
 
 namespace htevents::inline v0::detail {
 namespace {
@@ -11,38 +14,86 @@ struct ThreadEntry {
   ProducerRegistry* registry;
 };
 
-// A thread's producers, one per client it has used. On thread exit each one gives up its block
-// and becomes adoptable, unless its client is already gone (checked under Producer::lifetime,
-// the lock the client's destruction takes too).
+// A thread's producers, one per client it has used.
 struct ThreadProducers {
   std::vector<ThreadEntry> entries;
-  ~ThreadProducers() {
-    for (auto& entry : entries) {
-      std::lock_guard lock(entry.producer->lifetime);
-      if (!entry.producer->client_alive) continue;
-      entry.registry->retire_block(*entry.producer);
-      // Pairs with the acquire exchange in slow_lookup's adoption.
-      entry.producer->abandoned.store(true, std::memory_order_release);
-    }
-  }
 };
 
-thread_local ThreadProducers tl_producers;
+// The thread's producers live on the heap behind trivially destructible thread_locals, and are
+// cleaned up by a pthread key destructor. glibc runs key destructors after every C++
+// thread_local destructor of the thread, so a user's thread_local whose destructor enqueues
+// still finds its producer: it is retired only after that. (A C++ thread_local here would be
+// destroyed first, and the thread would then reach a producer already adopted by another.)
+thread_local ThreadProducers* tl_producers = nullptr;
 // One-entry cache in front of tl_producers: the hot path is one compare. Client ids are never
 // reused, so a stale entry for a destroyed client can never match.
 thread_local std::uint64_t tl_last_client = 0;
 thread_local Producer* tl_last_producer = nullptr;
 
+// On thread exit each producer gives up its block and becomes adoptable, unless its client is
+// already gone (checked under Producer::lifetime, the lock the client's destruction takes too).
+void retire_thread_producers(void* data) noexcept {
+  auto* producers = static_cast<ThreadProducers*>(data);
+  tl_last_client = 0;
+  tl_last_producer = nullptr;
+  if (tl_producers == producers) tl_producers = nullptr;
+  for (auto& entry : producers->entries) {
+    std::lock_guard lock(entry.producer->lifetime);
+    if (!entry.producer->client_alive) continue;
+    hold_block(*entry.producer);  // a reclaimer may be taking the block right now
+    entry.registry->retire_block(*entry.producer);
+    unhold_block(*entry.producer);
+    // Pairs with the acquire exchange in slow_lookup's adoption.
+    entry.producer->abandoned.store(true, std::memory_order_release);
+  }
+  delete producers;
+}
+
+pthread_key_t thread_exit_key;
+bool thread_exit_key_ok = false;
+
+// The key that runs retire_thread_producers; created once, on the first producer of the process.
+bool register_thread_exit(ThreadProducers* producers) noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] { thread_exit_key_ok = pthread_key_create(&thread_exit_key, retire_thread_producers) == 0; });
+  return thread_exit_key_ok && pthread_setspecific(thread_exit_key, producers) == 0;
+}
+
+ThreadProducers* this_thread_producers() noexcept {
+  if (tl_producers != nullptr) return tl_producers;
+  auto* producers = new (std::nothrow) ThreadProducers;
+  if (producers == nullptr) return nullptr;
+  if (!register_thread_exit(producers)) {
+    delete producers;
+    return nullptr;
+  }
+  tl_producers = producers;
+  return producers;
+}
+
 }  // namespace
+
+void accept_reclaim(Producer& producer) noexcept {
+  // The reclaimer retired the block with the record count it read while we were idle.
+  producer.block.store(nullptr, std::memory_order_relaxed);
+  producer.block_records.store(0, std::memory_order_relaxed);
+  producer.pos = 0;
+  producer.draft = 0;
+  producer.reclaim.store(Producer::reclaim_none, std::memory_order_relaxed);
+}
 
 ProducerRegistry::~ProducerRegistry() {
   std::lock_guard registry_lock(mutex_);
   for (auto& producer : producers_) {
     std::lock_guard lock(producer->lifetime);
     // Everything was consumed or failed by close(); what a producer still holds goes back to
-    // the pool, which frees it.
-    if (producer->block != nullptr) pool_.release(producer->block);
-    producer->block = nullptr;
+    // the pool (which frees every block it allocated anyway). A block a reclaimer took is no
+    // longer this producer's.
+    Block* block = producer->block.load(std::memory_order_relaxed);
+    if (block != nullptr && producer->reclaim.load(std::memory_order_acquire) != Producer::reclaim_taken) {
+      pool_.release(block);
+    }
+    producer->block.store(nullptr, std::memory_order_relaxed);
     producer->token.reset();  // must go before the ring it points into
     producer->client_alive = false;
   }
@@ -54,7 +105,10 @@ Producer* ProducerRegistry::for_this_thread(std::uint64_t client_id) noexcept {
 }
 
 Producer* ProducerRegistry::slow_lookup(std::uint64_t client_id) noexcept {
-  auto& entries = tl_producers.entries;
+  if (refuse_.load(std::memory_order_relaxed)) return nullptr;
+  ThreadProducers* thread_producers = this_thread_producers();
+  if (thread_producers == nullptr) return nullptr;
+  auto& entries = thread_producers->entries;
   // Forget producers of destroyed clients.
   std::erase_if(entries, [](ThreadEntry const& entry) {
     std::lock_guard lock(entry.producer->lifetime);
@@ -93,19 +147,70 @@ Producer* ProducerRegistry::slow_lookup(std::uint64_t client_id) noexcept {
   }
 }
 
-void ProducerRegistry::retire_block(Producer& producer) noexcept {
-  Block* block = producer.block;
-  if (block == nullptr) return;
-  std::int64_t const pushed = producer.block_records;
-  producer.block = nullptr;
-  producer.pos = 0;
-  producer.block_records = 0;
+void ProducerRegistry::retire(Block* block, std::int64_t pushed) noexcept {
   if (pushed == 0) {
     pool_.release(block);
     return;
   }
   // Pairs with the serializer's fetch_sub in Serializer::release_records: whoever reaches 0 frees.
   if (block->refs.fetch_add(pushed, std::memory_order_acq_rel) + pushed == 0) pool_.release(block);
+}
+
+void ProducerRegistry::retire_block(Producer& producer) noexcept {
+  Block* block = producer.block.load(std::memory_order_relaxed);
+  if (block == nullptr) return;
+  std::int64_t const pushed = producer.block_records.load(std::memory_order_relaxed);
+  producer.block.store(nullptr, std::memory_order_relaxed);
+  producer.pos = 0;
+  producer.block_records.store(0, std::memory_order_relaxed);
+  retire(block, pushed);
+}
+
+std::size_t ProducerRegistry::reclaim_idle_blocks(Producer const& self) noexcept {
+  std::unique_lock reclaiming(reclaim_mutex_, std::try_to_lock);
+  if (!reclaiming.owns_lock()) return 0;
+  auto& candidates = reclaim_candidates_;
+  candidates.clear();
+  try {
+    std::lock_guard lock(mutex_);
+    candidates.reserve(producers_.size());
+    for (auto const& producer : producers_) {
+      if (producer.get() == &self || producer->block.load(std::memory_order_relaxed) == nullptr) continue;
+      std::uint8_t expected = Producer::reclaim_none;
+      if (producer->reclaim.compare_exchange_strong(expected, Producer::reclaim_requested, std::memory_order_acq_rel)) {
+        candidates.push_back(producer.get());
+      }
+    }
+  } catch (...) {
+    // Out of memory for the list: cancel what was requested (below) and reclaim nothing.
+    for (Producer* producer : candidates) {
+      std::uint8_t expected = Producer::reclaim_requested;
+      producer->reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel);
+    }
+    return 0;
+  }
+  if (candidates.empty()) return 0;
+  // Pairs with light_barrier() in hold_block(): either we see `holding`, or the owner sees the
+  // request (and then cancels it or accepts the loss of its block).
+  heavy_barrier();
+  std::size_t retired = 0;
+  for (Producer* producer : candidates) {
+    std::uint8_t expected = Producer::reclaim_requested;
+    if (producer->holding.load(std::memory_order_acquire)) {
+      producer->reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel);
+      continue;
+    }
+    // Read while the owner is idle; used only if the owner has not cancelled in the meantime.
+    Block* block = producer->block.load(std::memory_order_relaxed);
+    std::int64_t const pushed = producer->block_records.load(std::memory_order_relaxed);
+    if (!producer->reclaim.compare_exchange_strong(expected, Producer::reclaim_taken, std::memory_order_acq_rel)) {
+      continue;  // the owner came back first and kept its block
+    }
+    if (block == nullptr) continue;
+    retire(block, pushed);
+    ++retired;
+  }
+  return retired;
 }
 
 }  // namespace htevents::inline v0::detail

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/process_barrier.hpp"
 #include "htevents/status.hpp"
 #include "message/json_primitives.hpp"
 #include "queue/block_pool.hpp"
@@ -22,12 +23,26 @@ struct alignas(cache_line) Producer {
   explicit Producer(Ring& ring) : token(std::in_place, ring) {}
 
   std::optional<moodycamel::ProducerToken> token;
-  Block* block = nullptr;            // current arena block, or nullptr
+  // Current arena block (or nullptr) and the records pushed from it so far. Written by the
+  // owning thread only; atomic (relaxed, plain moves on x86 and arm64) because a reclaimer
+  // reads them to retire an idle producer's block (see `reclaim`).
+  std::atomic<Block*> block{nullptr};
+  std::atomic<std::int64_t> block_records{0};
   std::uint32_t pos = 0;             // end of the committed bytes in `block`
   std::uint32_t draft = 0;           // bytes of the message being written, after `pos`
-  std::int64_t block_records = 0;    // records pushed from `block` so far
   bool writer_open = false;          // a fast-path writer is in progress on this producer
   UuidGenerator uuid;
+
+  // Set while the owner may touch `block`: from a writer's construction to its send() or
+  // destruction, and for the whole of a struct enqueue.
+  std::atomic<bool> holding{false};
+  // More live threads than blocks: a thread that finds the pool empty takes idle producers'
+  // blocks (ProducerRegistry::reclaim_idle_blocks). none -> requested (reclaimer), then taken
+  // (reclaimer, when `holding` is clear) or back to none (whichever side gets there first).
+  // Store-load handshake with `holding`, as `active` has with `closed`: light_barrier() on the
+  // owner's side, heavy_barrier() on the reclaimer's.
+  enum : std::uint8_t { reclaim_none, reclaim_requested, reclaim_taken };
+  std::atomic<std::uint8_t> reclaim{reclaim_none};
 
   // Set while an enqueue is in progress; pairs with ClientCore::closed in a store-load
   // (Dekker) handshake, ordered by light_barrier()/heavy_barrier(), so that close() never
@@ -51,6 +66,29 @@ inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexc
   counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_release);
 }
 
+// A reclaimer took the idle producer's block: forget it (the reclaimer retired it).
+void accept_reclaim(Producer& producer) noexcept;
+
+// The owner checks a reclaim request after raising `holding` (and its light_barrier()): keep
+// the block if the request can still be cancelled, else start without one.
+inline void settle_reclaim(Producer& producer) noexcept {
+  if (producer.reclaim.load(std::memory_order_relaxed) == Producer::reclaim_none) [[likely]] return;
+  std::uint8_t expected = Producer::reclaim_requested;
+  if (producer.reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel)) return;
+  accept_reclaim(producer);
+}
+
+// The owner is about to touch its block (a writer opens).
+inline void hold_block(Producer& producer) noexcept {
+  producer.holding.store(true, std::memory_order_relaxed);
+  light_barrier();
+  settle_reclaim(producer);
+}
+
+// Done touching it: a reclaimer may take it from now on. Publishes `block` and
+// `block_records` to that reclaimer's acquire load of `holding`.
+inline void unhold_block(Producer& producer) noexcept { producer.holding.store(false, std::memory_order_release); }
+
 // Every producer of one client. Finding this thread's producer is a thread_local compare on the
 // hot path; the registry mutex is taken only on a thread's first message to a client.
 class ProducerRegistry {
@@ -68,15 +106,30 @@ class ProducerRegistry {
     for (auto const& p : producers_) f(*p);
   }
   // Gives up `producer`'s current block: the serializer frees it once its records are copied.
+  // Called by the owner (holding its block) or by the thread-exit cleanup.
   void retire_block(Producer& producer) noexcept;
+  // The pool is empty: retires the blocks of producers other than `self` that are not holding
+  // them (idle threads), so that any number of live threads makes progress. Returns how many
+  // were retired; they return to the pool once the serializer has copied their records. One
+  // reclaimer at a time (others return 0 at once). One heavy_barrier() per call.
+  std::size_t reclaim_idle_blocks(Producer const& self) noexcept;
+  // After a fork, in the child: refuse new producers (the client's threads are gone).
+  void refuse_new_producers() noexcept { refuse_.store(true, std::memory_order_relaxed); }
+  // Around fork() (pthread_atfork): the child gets the registry unlocked and consistent.
+  void lock_for_fork() noexcept { mutex_.lock(); }
+  void unlock_after_fork() noexcept { mutex_.unlock(); }
 
  private:
   Producer* slow_lookup(std::uint64_t client_id) noexcept;
+  void retire(Block* block, std::int64_t pushed) noexcept;
 
   Ring& ring_;
   BlockPool& pool_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Producer>> producers_;
+  std::atomic<bool> refuse_{false};
+  std::mutex reclaim_mutex_;
+  std::vector<Producer*> reclaim_candidates_;  // guarded by reclaim_mutex_; keeps its capacity
 };
 
 }  // namespace htevents::inline v0::detail

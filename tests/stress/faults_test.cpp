@@ -176,7 +176,7 @@ TEST(Faults, PermanentRejectionFailsEachMessageOnce) {
   std::set<std::string> sent;
   std::uint64_t const accepted = enqueue_tagged(client, "rejected", 3000, sent);
   ASSERT_EQ(accepted, 3000u);
-  ASSERT_TRUE(client.flush(30s));
+  EXPECT_FALSE(client.flush(30s)) << "every message settled, but failed: flush says so";
 
   Stats const s = client.stats();
   collector::Stats const c = collector.stats();
@@ -197,7 +197,7 @@ TEST(Faults, PermanentRejectionFailsEachMessageOnce) {
   for (Recorded const& f : failures) {
     ASSERT_TRUE(f.detail.starts_with("HTTP 400")) << f.detail;
   }
-  EXPECT_TRUE(client.close(10s));
+  EXPECT_FALSE(client.close(10s)) << "close() is true only when every accepted message was delivered";
 }
 
 TEST(Faults, FirstCompressedRejectionFallsBackOnce) {
@@ -214,7 +214,7 @@ TEST(Faults, FirstCompressedRejectionFallsBackOnce) {
   std::set<std::string> sent;
   std::uint64_t const accepted = enqueue_tagged(client, "fallback", 2000, sent);
   ASSERT_EQ(accepted, 2000u);
-  ASSERT_TRUE(client.flush(30s));
+  EXPECT_FALSE(client.flush(30s)) << "every message settled, but failed: flush says so";
 
   Stats const s = client.stats();
   collector::Stats const c = collector.stats();
@@ -231,7 +231,7 @@ TEST(Faults, FirstCompressedRejectionFallsBackOnce) {
   EXPECT_GE(c.by_encoding.gzip, 1u);
   EXPECT_EQ(c.by_encoding.identity, 0u);
   EXPECT_EQ(check_failures(log->items(), FailureReason::rejected, 400, sent), accepted);
-  EXPECT_TRUE(client.close(10s));
+  EXPECT_FALSE(client.close(10s)) << "close() is true only when every accepted message was delivered";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ TEST(Faults, ServiceUnavailableExhaustsAttempts) {
   std::set<std::string> sent;
   std::uint64_t const accepted = enqueue_tagged(client, "unavailable", 2000, sent);
   ASSERT_EQ(accepted, 2000u);
-  ASSERT_TRUE(client.flush(30s));
+  EXPECT_FALSE(client.flush(30s)) << "every message settled, but failed: flush says so";
 
   Stats const s = client.stats();
   collector::Stats const c = collector.stats();
@@ -306,7 +306,7 @@ TEST(Faults, ServiceUnavailableExhaustsAttempts) {
   EXPECT_EQ(c.requests, 3 * s.batches_failed);
   EXPECT_EQ(c.answered_5xx, c.requests);
   EXPECT_EQ(check_failures(log->items(), FailureReason::retries_exhausted, 503, sent), accepted);
-  EXPECT_TRUE(client.close(10s));
+  EXPECT_FALSE(client.close(10s)) << "close() is true only when every accepted message was delivered";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,9 +341,10 @@ TEST_P(SlowCollector, PolicyAccountsForEveryMessage) {
     }
   }
   EXPECT_EQ(other, 0u);
-  EXPECT_TRUE(client.close(60s));
+  bool const closed = client.close(60s);
 
   Stats const s = client.stats();
+  EXPECT_EQ(closed, s.failed == 0) << "close() is true exactly when every accepted message was delivered";
   collector::Stats const c = collector.stats();
   EXPECT_EQ(s.enqueued, accepted);
   EXPECT_EQ(s.dropped_newest, queue_full);
