@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs one example against a fresh local collector on 127.0.0.1 and checks, from the collector's
 # own counts, that every event the example reports as delivered arrived exactly once.
-# Usage: run_with_collector.sh COLLECTOR_EXE EXAMPLE_EXE [example args...]
+# Usage: run_with_collector.sh [--expect-failure] COLLECTOR_EXE EXAMPLE_EXE [example args...] [-- collector args...]
 # The example gets `--endpoint http://127.0.0.1:PORT` prepended (quickstart: the URL alone).
+# --expect-failure: the collector is set to refuse (collector args); the example must exit
+# non-zero and the collector must have accepted nothing.
 set -euo pipefail
 
+expect_failure=
+if [ "${1:-}" = "--expect-failure" ]; then expect_failure=1; shift; fi
 collector=$1
 example=$2
 shift 2
+example_args=()
+collector_args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--" ]; then shift; collector_args=("$@"); break; fi
+  example_args+=("$1"); shift
+done
+set -- "${example_args[@]}"
 
 work=$(mktemp -d)
 collector_pid=
@@ -17,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$collector" --port 0 --port-file "$work/port" --quiet >"$work/collector.json" 2>"$work/collector.log" &
+"$collector" --port 0 --port-file "$work/port" --quiet "${collector_args[@]}" >"$work/collector.json" 2>"$work/collector.log" &
 collector_pid=$!
 # The collector writes the port file (atomically, by rename) once it listens.
 for _ in $(seq 1 200); do
@@ -28,17 +39,29 @@ done
 [ -s "$work/port" ] || { echo "collector did not start" >&2; exit 1; }
 endpoint="http://127.0.0.1:$(cat "$work/port")"
 
+status=0
 if [ "$(basename "$example")" = "quickstart" ]; then
-  "$example" "$endpoint" "$@" | tee "$work/example.out"
+  "$example" "$endpoint" "$@" >"$work/example.out" || status=$?
 else
-  "$example" --endpoint "$endpoint" "$@" | tee "$work/example.out"
+  "$example" --endpoint "$endpoint" "$@" >"$work/example.out" || status=$?
 fi
+cat "$work/example.out"
 
 # Stop the collector: on SIGTERM it prints its final counts as one JSON line and exits.
 kill -TERM "$collector_pid"
 wait "$collector_pid"
 collector_pid=
 cat "$work/collector.json"
+
+if [ -n "$expect_failure" ]; then
+  unique=$(grep -oE '"unique_message_ids":[0-9]+' "$work/collector.json" | grep -oE '[0-9]+$')
+  if [ "$status" -eq 0 ] || [ "$unique" != 0 ]; then
+    echo "FAIL: expected a failure report: exit $status, collector unique=$unique" >&2
+    exit 1
+  fi
+  exit 0
+fi
+[ "$status" -eq 0 ] || { echo "FAIL: example exited $status" >&2; exit 1; }
 
 delivered=$(grep -oE '"?delivered"?[=:][0-9]+' "$work/example.out" | tail -1 | grep -oE '[0-9]+$')
 unique=$(grep -oE '"unique_message_ids":[0-9]+' "$work/collector.json" | grep -oE '[0-9]+$')

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cassert>
 #include <mutex>
 
 namespace htevents::inline v0::detail {
@@ -86,6 +87,10 @@ ProducerRegistry::~ProducerRegistry() {
   std::lock_guard registry_lock(mutex_);
   for (auto& producer : producers_) {
     std::lock_guard lock(producer->lifetime);
+    // Destroying a client while a thread is inside one of its calls is undefined
+    // (docs/lifecycle.md): debug builds say so here, where it is cheap to see.
+    assert(!producer->active.load() && !producer->holding.load() &&
+           "htevents::Client destroyed while a thread was enqueueing on it");
     // Everything was consumed or failed by close(); what a producer still holds goes back to
     // the pool (which frees every block it allocated anyway). A block a reclaimer took is no
     // longer this producer's.
