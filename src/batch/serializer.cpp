@@ -101,6 +101,7 @@ void Serializer::run() noexcept {
 void Serializer::take_records() noexcept {
   pending_size_ = core_.ring.try_dequeue_bulk(token_, pending_.begin(), records_per_take);
   next_ = 0;
+  if (pending_size_ > 0) quiet_nap_taken_ = false;
 }
 
 bool Serializer::place(Record const& record) noexcept {
@@ -301,7 +302,15 @@ void Serializer::wait(bool stalled, bool draining) noexcept {
     timeout = std::min(timeout, time_until_batch_can_close(now));
     if (timeout.count() <= 0) return;
   }
-  bool const ask_producers = !batch_open && !stalled && !draining;
+  bool ask_producers = !batch_open && !stalled && !draining;
+  if (ask_producers && !quiet_nap_taken_) {
+    // Nothing queued: nap once without asking producers first. Under load the ring is rarely
+    // empty for a whole nap, so the heavy_barrier() below (a membarrier IPI to every CPU
+    // running our threads) is paid when the client goes quiet, not between busy batches.
+    quiet_nap_taken_ = true;
+    ask_producers = false;
+    timeout = std::chrono::duration_cast<microseconds>(busy_nap);
+  }
   if (ask_producers) {
     // Tell producers to signal us, then look once more. Pairs with light_barrier() in
     // ClientCore::push: either that push is visible to this look, or its producer sees the flag.

@@ -60,6 +60,7 @@ class Serializer {
   std::uint64_t consumed_ = 0;       // mirrors counters.consumed; serializer-only
   Block* release_block_ = nullptr;   // consecutive records of one block are released together
   std::int64_t release_count_ = 0;
+  bool quiet_nap_taken_ = false;     // napped once since the ring was last found empty
 };
 
 }  // namespace htevents::inline v0::detail
