@@ -80,7 +80,9 @@ void BlockPool::release(Block* block) noexcept {
     in_use_.fetch_sub(1, std::memory_order_relaxed);
     wake = waiters_ > 0;
   }
-  if (wake) returned_.notify_all();
+  // One block back, one waiter woken: with thousands of threads waiting for room, waking all of
+  // them for every block would make each release cost a thundering herd on the pool mutex.
+  if (wake) returned_.notify_one();
 }
 
 void BlockPool::interrupt() noexcept {
