@@ -122,9 +122,17 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
       encoding(config.compression) {
   sender_ = std::make_unique<Sender>(*this);
   serializer_ = std::make_unique<Serializer>(*this, *sender_);
-  // Threads last: everything they touch exists now.
+  // Threads last: everything they touch exists now. std::thread throws std::system_error when
+  // the system refuses a thread; the sender must then be stopped and joined, or destroying its
+  // std::thread would call std::terminate.
   sender_thread_ = std::thread([this] { sender_->run(); });
-  serializer_thread_ = std::thread([this] { serializer_->run(); });
+  try {
+    serializer_thread_ = std::thread([this] { serializer_->run(); });
+  } catch (...) {
+    sender_->serializer_finished();  // no serializer will ever say so; nothing was enqueued
+    stop_threads(std::chrono::steady_clock::now());
+    throw;
+  }
   pthread_setname_np(sender_thread_.native_handle(), "htev-send");
   pthread_setname_np(serializer_thread_.native_handle(), "htev-serialize");
 }
