@@ -1,5 +1,6 @@
 // Limits enqueue checks before a message is accepted: Segment's 100-character messageId, on the
-// struct API and the fast path alike.
+// struct API and the fast path alike, and a RawJson value far over max_message_bytes, refused as
+// too large before it is parsed.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -77,6 +78,21 @@ TEST_F(EnqueueLimits, FastPathMessageIdOf100CharactersIsAcceptedAnd101Refused) {
   EXPECT_EQ(rejected(Status::invalid_message_id), 6u);
   // A refused writer leaves nothing behind: the next message on this thread goes through.
   EXPECT_EQ(client_.track("e").user_id("u").send(), Status::ok);
+}
+
+// Unbalanced brackets: invalid JSON, so a parse before the size check would say invalid_json.
+RawJson far_too_large() { return RawJson{std::string(1'000'000, '[')}; }
+
+TEST_F(EnqueueLimits, RawJsonFarOverMaxMessageBytesIsTooLargeBeforeItIsParsed) {
+  Properties const properties{{"blob", far_too_large()}};
+  EXPECT_EQ(client_.enqueue(Track{.user_id = "u", .event = "e", .properties = properties}), Status::message_too_large);
+  EXPECT_EQ(client_.track("e").user_id("u").property("blob", Value(far_too_large())).send(), Status::message_too_large);
+  EXPECT_EQ(client_.identify().user_id("u").context(Object{{"nested", Array{far_too_large()}}}).send(),
+            Status::message_too_large);
+  // Small invalid RawJson is still invalid_json, small valid RawJson still accepted.
+  EXPECT_EQ(client_.enqueue(Track{.user_id = "u", .event = "e", .properties = {{"blob", RawJson{"[["}}}}),
+            Status::invalid_json);
+  EXPECT_EQ(client_.enqueue(Track{.user_id = "u", .event = "e", .properties = {{"blob", RawJson{"[[]]"}}}}), Status::ok);
 }
 
 }  // namespace
