@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "batch/serializer.hpp"
+#include "common/config_validation.hpp"
 #include "common/process_barrier.hpp"
 #include "message/encoder.hpp"
 #include "message/message_arena.hpp"
@@ -34,46 +35,14 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-// Room in a block for the largest message plus the slack of number reservations.
-std::size_t block_capacity_for(Config const& c) noexcept {
-  std::size_t const needed = c.max_message_bytes + 4096;
-  std::size_t const rounded = (needed + 4095) / 4096 * 4096;
-  return std::max<std::size_t>(rounded, 64 * 1024);
-}
-
 std::string batch_url(std::string endpoint) {
   if (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   return endpoint + "/v1/batch";
 }
 
-void require(bool ok, char const* message) {
-  if (!ok) throw ConfigError(message);
-}
-
+// Throws ConfigError naming the field: every size and sum below is then known not to wrap.
 Config const& validated(std::string const& write_key, Config const& c) {
-  require(!write_key.empty(), "htevents: write_key must not be empty");
-  require(c.endpoint.starts_with("http://") || c.endpoint.starts_with("https://"),
-          "htevents: Config::endpoint must start with http:// or https://");
-  require(c.endpoint.find_first_of(" \r\n\t") == std::string::npos, "htevents: Config::endpoint contains white space");
-  require(c.batch_size > 0, "htevents: Config::batch_size must be at least 1");
-  require(c.interval.count() > 0, "htevents: Config::interval must be positive");
-  require(c.max_message_bytes >= 256, "htevents: Config::max_message_bytes must be at least 256");
-  require(c.max_batch_bytes >= c.max_message_bytes + 4096,
-          "htevents: Config::max_batch_bytes must hold one message of max_message_bytes plus 4096 bytes of envelope");
-  require(c.max_queue_bytes >= 4 * block_capacity_for(c),
-          "htevents: Config::max_queue_bytes must be at least 4 arena blocks: 4 * max(64 KiB, max_message_bytes + 4 KiB)");
-  require(c.enqueue_timeout.count() >= 0, "htevents: Config::enqueue_timeout must not be negative");
-  require(c.max_in_flight >= 1 && c.max_in_flight <= 1024, "htevents: Config::max_in_flight must be 1..1024");
-  require(c.max_attempts >= 1, "htevents: Config::max_attempts must be at least 1");
-  require(c.retry_base.count() >= 0, "htevents: Config::retry_base must not be negative");
-  require(c.retry_max >= c.retry_base, "htevents: Config::retry_max must be at least retry_base");
-  require(c.request_timeout.count() > 0, "htevents: Config::request_timeout must be positive");
-  require(c.stats_interval.count() >= 0, "htevents: Config::stats_interval must not be negative");
-  if (c.compression == Compression::zstd) {
-    require(c.compression_level >= -7 && c.compression_level <= 22, "htevents: Config::compression_level must be -7..22 for zstd");
-  } else if (c.compression == Compression::gzip) {
-    require(c.compression_level >= 1 && c.compression_level <= 9, "htevents: Config::compression_level must be 1..9 for gzip");
-  }
+  htevents::validate(write_key, c);
   return c;
 }
 
@@ -144,15 +113,19 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
       encoding(config.compression) {
   sender_ = std::make_unique<Sender>(*this);
   serializer_ = std::make_unique<Serializer>(*this, *sender_);
-  if (serializer_->envelope_bytes() + config.max_message_bytes > config.max_batch_bytes) {
-    throw ConfigError("htevents: Config::default_context is too large: max_batch_bytes must hold the batch "
-                      "envelope (with default_context) plus one message of max_message_bytes");
-  }
   register_process_barrier();  // once per process, with the first client: no syscall at load
   watch_fork(this);
-  // Threads last: everything they touch exists now.
+  // Threads last: everything they touch exists now. std::thread throws std::system_error when
+  // the system refuses a thread; the sender must then be stopped and joined, or destroying its
+  // std::thread would call std::terminate.
   sender_thread_ = std::thread([this] { sender_->run(); });
-  serializer_thread_ = std::thread([this] { serializer_->run(); });
+  try {
+    serializer_thread_ = std::thread([this] { serializer_->run(); });
+  } catch (...) {
+    sender_->serializer_finished();  // no serializer will ever say so; nothing was enqueued
+    stop_threads(std::chrono::steady_clock::now());
+    throw;
+  }
   pthread_setname_np(sender_thread_.native_handle(), "htev-send");
   pthread_setname_np(serializer_thread_.native_handle(), "htev-serialize");
 }

@@ -18,8 +18,11 @@ inline namespace v0 {
 
 class Client {
  public:
-  /// Validates the config (throws ConfigError naming the field), then starts the serializer and
-  /// sender threads. Nothing else throws, here or later.
+  /// Validates the write key and config as validate() does (throws ConfigError naming the
+  /// field), then starts the serializer and sender threads. If the system refuses a thread,
+  /// throws the std::system_error of std::thread, after stopping and joining the thread already
+  /// started (nothing is left running). Nothing else throws, here or later, but std::bad_alloc
+  /// for the client's buffers.
   explicit Client(std::string write_key, Config config = {});
   /// close(config.request_timeout): bounded, never hangs.
   ~Client();

@@ -57,7 +57,8 @@ struct Failure {
   std::string_view message_json{};    ///< the message exactly as it would have been sent
 };
 
-/// Thrown by the Client constructor when a Config field is unusable; the message names the field.
+/// Thrown by validate() and the Client constructor when the write key or a Config field is
+/// unusable; the message names it ("htevents: Config::batch_size must be ...").
 class ConfigError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
@@ -123,6 +124,14 @@ struct Config {
   std::chrono::milliseconds stats_interval{0};
   std::function<void(Stats const&)> on_stats{};
 };
+
+/// Checks `config` exactly as the Client constructor does, and starts nothing: no thread, no
+/// connection, no libcurl. Throws ConfigError naming the first unusable field; the rules are in
+/// docs/configuration.md. Use it to check a configuration when it is loaded, before a Client
+/// is due.
+void validate(Config const& config);
+/// The same, after checking the write key (neither empty nor only white space).
+void validate(std::string_view write_key, Config const& config);
 
 }  // namespace v0
 }  // namespace htevents

@@ -2,15 +2,13 @@
 
 #include <cstring>
 
+#include "batch/envelope.hpp"
 #include "client_core.hpp"
-#include "htevents_version.hpp"
-#include "message/value_encoding.hpp"
 #include "transport/sender.hpp"
 
 namespace htevents::inline v0::detail {
 namespace {
 
-constexpr std::string_view body_prefix = R"({"batch":[)";
 // The longest wait with nothing to do. Producers wake the serializer (the sleeping flag's
 // handshake has no lost wake-ups), so this is only a safety net.
 constexpr auto idle_wait = std::chrono::seconds(1);
@@ -19,15 +17,10 @@ constexpr auto busy_nap = std::chrono::milliseconds(1);
 // Pre-touched arena blocks kept ready for producers (see BlockPool::keep_spare).
 constexpr std::size_t spare_blocks = 8;
 
+// validate(Config) has checked that it encodes.
 std::string make_context_suffix(Object const& default_context) {
-  std::string s = R"(,"context":{"library":{"name":"events-sdk-cpp","version":")" HTEVENTS_VERSION R"("})";
-  StringOut out(s);
-  for (auto const& member : default_context.members()) {
-    if (member.key == "library") continue;  // ours always wins
-    encode_key(out, member.key, true);
-    encode_value(out, member.value);
-  }
-  s += "}}";
+  std::string s;
+  (void)encode_batch_context(default_context, s);
   return s;
 }
 
@@ -42,8 +35,7 @@ Serializer::Serializer(ClientCore& core, Sender& sender)
 }
 
 std::size_t Serializer::envelope_bytes() const noexcept {
-  // prefix + `],"sentAt":` + timestamp + `,"messageId":` + quoted uuid + context suffix.
-  return body_prefix.size() + 11 + max_timestamp_size + 13 + UuidGenerator::size + 2 + context_suffix_.size();
+  return detail::envelope_bytes(context_suffix_.size());
 }
 
 void Serializer::run() noexcept {

@@ -4,6 +4,7 @@
 
 #include "client_core.hpp"
 #include "common/fast_clock.hpp"
+#include "message/message_id.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {
@@ -119,28 +120,32 @@ bool has_user(std::string const& user_id, std::string const& anonymous_id) noexc
   return !user_id.empty() || !anonymous_id.empty();
 }
 
+// The rules every type shares, after the type's own.
+template <class Message>
+Status common_rules(Message const& m) noexcept {
+  if constexpr (requires { m.anonymous_id; }) {
+    if (!has_user(m.user_id, m.anonymous_id)) return Status::missing_user_id;
+  }
+  return message_id_too_long(m.message_id) ? Status::invalid_message_id : Status::ok;
+}
+
 }  // namespace
 
-Status validate(Identify const& m) noexcept {
-  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
-}
+Status validate(Identify const& m) noexcept { return common_rules(m); }
 Status validate(Track const& m) noexcept {
   if (m.event.empty()) return Status::missing_event;
-  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+  return common_rules(m);
 }
-Status validate(Page const& m) noexcept {
-  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
-}
-Status validate(Screen const& m) noexcept {
-  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
-}
+Status validate(Page const& m) noexcept { return common_rules(m); }
+Status validate(Screen const& m) noexcept { return common_rules(m); }
 Status validate(Group const& m) noexcept {
   if (m.group_id.empty()) return Status::missing_group_id;
-  return has_user(m.user_id, m.anonymous_id) ? Status::ok : Status::missing_user_id;
+  return common_rules(m);
 }
 Status validate(Alias const& m) noexcept {
   if (m.user_id.empty()) return Status::missing_user_id;
-  return m.previous_id.empty() ? Status::missing_previous_id : Status::ok;
+  if (m.previous_id.empty()) return Status::missing_previous_id;
+  return common_rules(m);
 }
 
 // ---- encoding ----

@@ -738,4 +738,16 @@ bool is_valid_json(std::string_view text) noexcept {
   return error == simdjson::NUMBER_ERROR && GrammarCheck(text).run();
 }
 
+std::size_t json_string_characters(std::string_view s) noexcept {
+  auto const* p = reinterpret_cast<uchar const*>(s.data());
+  auto const* const end = p + s.size();
+  std::size_t characters = 0;
+  while (p != end) {
+    std::size_t const n = *p < 0x80 ? 1 : utf8_sequence_size(p, static_cast<std::size_t>(end - p));
+    p += n == 0 ? 1 : n;  // an invalid byte: one U+FFFD
+    ++characters;
+  }
+  return characters;
+}
+
 }  // namespace htevents::inline v0::detail

@@ -67,6 +67,12 @@ class UuidGenerator {
   std::uint64_t state_[4]{};
 };
 
+// ---- Characters ---------------------------------------------------------------------------
+
+/// Characters (Unicode code points) of `s` as write_json_string sends it: one per valid UTF-8
+/// sequence, and one per byte it replaces with U+FFFD. Does not allocate memory.
+[[nodiscard]] std::size_t json_string_characters(std::string_view s) noexcept;
+
 // ---- Raw JSON -----------------------------------------------------------------------------
 
 /// True if `text` is exactly one valid JSON value, optionally surrounded by JSON whitespace,

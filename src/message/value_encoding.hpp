@@ -82,8 +82,14 @@ void encode_value(Out& out, Value const& v) noexcept {
     }
     void operator()(Object const& o) const noexcept { encode_object(out, o); }
     void operator()(RawJson const& r) const noexcept {
+      // Room first: a text far over max_message_bytes fails as message_too_large here, before
+      // simdjson parses all of it (and grows the thread's parser to its size for good).
+      if (r.text.empty()) return out.fail(Status::invalid_json);  // never JSON; reserve(0) proves nothing
+      char* p = out.reserve(r.text.size());
+      if (p == nullptr) return;
       if (!is_valid_json(r.text)) return out.fail(Status::invalid_json);
-      out.raw(r.text);
+      std::memcpy(p, r.text.data(), r.text.size());
+      out.advance(p + r.text.size());
     }
   };
   std::visit(Visitor{out}, v.storage());

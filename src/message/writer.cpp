@@ -6,6 +6,7 @@
 
 #include "client_core.hpp"
 #include "message/message_arena.hpp"
+#include "message/message_id.hpp"
 
 namespace htevents::inline v0::detail {
 namespace {
@@ -159,6 +160,10 @@ void WriterCore::anonymous_id_slow(std::string_view id) noexcept {
 
 void WriterCore::message_id(std::string_view id) noexcept {
   if (id.empty()) return;
+  if (message_id_too_long(id)) {
+    if (status_ == Status::ok) status_ = Status::invalid_message_id;  // send() reports it
+    return;
+  }
   top_string("messageId", id);
   has_message_id_ = true;
 }
