@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "batch/batch.hpp"
+#include "common/failure_log.hpp"
 #include "common/logger.hpp"
 #include "common/process_barrier.hpp"
 #include "htevents/config.hpp"
@@ -47,6 +48,8 @@ struct PipelineCounters {
   std::atomic<std::uint64_t> serializer_stalls{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> deadline_failures{0};
+  std::atomic<std::uint64_t> batches_split{0};   // batches split after a 400 or 413 (sender)
+  std::atomic<std::uint64_t> split_requests{0};  // requests for the pieces of split batches
 };
 
 // A flush() waiting for the records pushed before it to be batched, then for those batches.
@@ -139,6 +142,7 @@ class ClientCore {
   std::string const url;           // {endpoint}/v1/batch
   std::string const authorization; // "Authorization: Basic ..."; never logged
   Logger const logger;
+  FailureLog failure_log;  // failed events, when no on_failure is set
 
   Ring ring;
   BlockPool blocks;

@@ -1,0 +1,40 @@
+#pragma once
+// The batch envelope around the messages: `{"batch":[` before them and
+// `],"sentAt":...,"messageId":"...","context":{...}}` after. One writer for the serializer (a
+// new batch) and the sender (a fresh sentAt on every attempt, the halves of a split batch), so
+// the two can never disagree on the bytes.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "batch/batch.hpp"
+#include "htevents/value.hpp"
+#include "message/json_primitives.hpp"
+
+namespace htevents::inline v0::detail {
+
+class Envelope {
+ public:
+  static constexpr std::string_view prefix = R"({"batch":[)";
+
+  explicit Envelope(Object const& default_context);
+
+  // The most bytes prefix + suffix take: what a batch must keep free beyond its messages.
+  std::size_t max_bytes() const noexcept;
+
+  // Starts an empty body: the prefix, no messages.
+  static void open(Batch& batch) noexcept;
+  // Appends one message's JSON (comma included) and records its span. The caller checked room.
+  static void append(Batch& batch, std::string_view message_json) noexcept;
+  // Ends the body after its messages with sentAt = `now` and the batch's messageId (kept in
+  // `batch.id`), and remembers where the suffix starts. Call again to refresh sentAt: the
+  // suffix is cut at `batch.envelope_at` and rewritten; messages and messageId stay.
+  void close(Batch& batch, std::chrono::system_clock::time_point now) const noexcept;
+
+ private:
+  std::string context_suffix_;  // `,"context":{"library":...}}`
+};
+
+}  // namespace htevents::inline v0::detail
