@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <simdjson.h>
 #include <netinet/in.h>
 #include <pthread.h>
 
@@ -118,16 +119,11 @@ MHD_Response* make_fault_response(int status, std::string_view error, int retry_
   return response;
 }
 
-// `"key":"value"` in a JSON text: the value of the last such key (the envelope comes after the
-// messages, whose keys may repeat the name). Enough for the SDK's compact bodies.
-std::string last_string_value(std::string_view json, std::string_view key) {
-  std::string const needle = "\"" + std::string(key) + "\":\"";
-  std::size_t const at = json.rfind(needle);
-  if (at == std::string_view::npos) return {};
-  std::size_t const start = at + needle.size();
-  std::size_t const end = json.find('"', start);
-  if (end == std::string_view::npos) return {};
-  return std::string(json.substr(start, end - start));
+// A top-level string member of a JSON object ("" when missing or not a string).
+std::string top_level_string(simdjson::dom::element const& root, char const* key) {
+  std::string_view value;
+  if (root[key].get_string().get(value) != simdjson::SUCCESS) return {};
+  return std::string(value);
 }
 
 // The per-thread decode/parse state: MHD worker threads each get their own, reused for every
@@ -441,12 +437,15 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
 void Collector::Impl::record_envelope(std::optional<Encoding> encoding, Request const& request,
                                       Outcome const& outcome) {
   thread_local Decoder decoder;
+  thread_local simdjson::dom::parser parser;
   Envelope envelope;
   envelope.status = outcome.drop ? 0 : outcome.status;
+  simdjson::dom::element root;
   if (encoding && !request.overflow &&
-      decoder.decode(*encoding, request.body, options_.max_body_bytes) == DecodeStatus::ok) {
-    envelope.message_id = last_string_value(decoder.output(), "messageId");
-    envelope.sent_at = last_string_value(decoder.output(), "sentAt");
+      decoder.decode(*encoding, request.body, options_.max_body_bytes) == DecodeStatus::ok &&
+      parser.parse(decoder.output().data(), decoder.output().size(), true).get(root) == simdjson::SUCCESS) {
+    envelope.message_id = top_level_string(root, "messageId");
+    envelope.sent_at = top_level_string(root, "sentAt");
   }
   std::lock_guard lock(envelopes_mutex_);
   envelopes_.push_back(std::move(envelope));
