@@ -179,7 +179,8 @@ void Sender::encode(Batch& batch, Compression encoding) noexcept {
 // one in use, and a retry (or a batch that waited) gets a fresh sentAt. Both recompress, once.
 void Sender::prepare(Batch& batch, std::chrono::steady_clock::time_point now) noexcept {
   bool const refused = batch.encoding != Compression::none && refused_[by_encoding(batch.encoding)];
-  bool const stale = batch.attempts > 0 || now - batch.sent_at_written > stale_sent_at;
+  // A resend after a refused encoding is an attempt too: it gets its own sentAt.
+  bool const stale = batch.attempts > 0 || refused || now - batch.sent_at_written > stale_sent_at;
   if (!refused && !stale) return;
   if (stale) {
     envelope_.close(batch, std::chrono::system_clock::now());
