@@ -223,7 +223,10 @@ void ClientCore::wake_serializer() noexcept {
 void ClientCore::fail_message(FailureReason reason, int http_status, std::string_view detail,
                               std::string_view message_json) noexcept {
   counters.failed.fetch_add(1, std::memory_order_relaxed);
-  if (!config.on_failure) return;
+  if (!config.on_failure) {
+    failure_log.failed(logger, reason, http_status, detail);
+    return;
+  }
   std::lock_guard lock(callback_mutex_);
   CallbackScope scope;
   try {
@@ -407,6 +410,8 @@ Stats ClientCore::stats() const noexcept {
   s.bytes_uncompressed = counters.bytes_uncompressed.load(std::memory_order_relaxed);
   s.bytes_sent = counters.bytes_sent.load(std::memory_order_relaxed);
   s.serializer_stalls = counters.serializer_stalls.load(std::memory_order_relaxed);
+  s.batches_split = counters.batches_split.load(std::memory_order_relaxed);
+  s.split_requests = counters.split_requests.load(std::memory_order_relaxed);
   producers_.for_each([&](Producer const& p) {
     s.enqueued += p.accepted.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < status_count; ++i) {

@@ -16,6 +16,7 @@
 #include "batch/batch.hpp"
 #include "common/callback_scope.hpp"
 #include "common/deadline.hpp"
+#include "common/failure_log.hpp"
 #include "common/fork_guard.hpp"
 #include "common/logger.hpp"
 #include "common/process_barrier.hpp"
@@ -50,6 +51,8 @@ struct PipelineCounters {
   std::atomic<std::uint64_t> serializer_stalls{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> deadline_failures{0};
+  std::atomic<std::uint64_t> batches_split{0};   // batches split after a 400 or 413 (sender)
+  std::atomic<std::uint64_t> split_requests{0};  // requests for the pieces of split batches
 };
 
 // A flush() waiting for the records pushed before it to be batched, then for those batches.
@@ -163,6 +166,7 @@ class ClientCore final : ForkAware {
   std::string const url;           // {endpoint}/v1/batch
   std::string const authorization; // "Authorization: Basic ..."; never logged
   Logger const logger;
+  FailureLog failure_log;  // failed events, when no on_failure is set
 
   Ring ring;
   BlockPool blocks;

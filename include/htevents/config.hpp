@@ -95,8 +95,9 @@ struct Config {
   std::size_t max_in_flight = 8;
   /// Tries per batch, the first one included.
   int max_attempts = 10;
-  /// Backoff between tries: full jitter in [0, min(retry_max, retry_base * 2^attempt)],
-  /// never less than the server's Retry-After (capped at retry_max).
+  /// Backoff between tries: full jitter in [0, min(retry_max, retry_base * 2^attempt)].
+  /// A 429 or 503 with Retry-After waits that long instead (capped at 300 s, not at
+  /// retry_max), pauses every send meanwhile, and does not count as a try (wire-format.md).
   std::chrono::milliseconds retry_base{100}, retry_max{10000};
   /// One HTTP attempt, connection included.
   std::chrono::milliseconds request_timeout{10000};

@@ -29,6 +29,8 @@ struct Stats {
   std::uint64_t bytes_uncompressed = 0;     ///< request bodies built, before compression
   std::uint64_t bytes_sent = 0;             ///< request bodies on the wire, retries included
   std::uint64_t serializer_stalls = 0;      ///< times the serializer waited for a free batch buffer
+  std::uint64_t batches_split = 0;   ///< batches split in halves after a 400 or 413 (wire-format.md)
+  std::uint64_t split_requests = 0;  ///< requests for the pieces of split batches (also in requests)
   // Gauges.
   std::uint64_t queued_events = 0;  ///< accepted, not yet in a batch
   std::uint64_t queued_bytes = 0;   ///< memory reserved for queued messages

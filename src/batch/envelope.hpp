@@ -1,19 +1,21 @@
 #pragma once
-// The parts of a request body around its messages: `{"batch":[` before them and
-// `],"sentAt":...,"messageId":...,"context":{...}}` after. Shared by the serializer, which
-// writes them, and by config validation, which must know their size (and that default_context
-// encodes at all) before any thread starts.
+// The batch envelope around the messages: `{"batch":[` before them and
+// `],"sentAt":...,"messageId":"...","context":{...}}` after. One writer for the serializer (a
+// new batch) and the sender (a fresh sentAt on every attempt, the halves of a split batch), so
+// the two can never disagree on the bytes; config validation asks it the envelope's size (and
+// whether default_context encodes at all) before any thread starts.
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "batch/batch.hpp"
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
+#include "message/json_primitives.hpp"
 
 namespace htevents::inline v0::detail {
-
-inline constexpr std::string_view body_prefix = R"({"batch":[)";
 
 // `,"context":{"library":{...},<default_context but its "library">}}` into `out`. Returns the
 // first error of the library's value encoding: Status::invalid_number for a NaN or infinity,
@@ -23,5 +25,28 @@ inline constexpr std::string_view body_prefix = R"({"batch":[)";
 
 // The longest the envelope (prefix and suffix) of a batch can be, given its context suffix.
 [[nodiscard]] std::size_t envelope_bytes(std::size_t context_suffix_size) noexcept;
+
+class Envelope {
+ public:
+  static constexpr std::string_view prefix = R"({"batch":[)";
+
+  // default_context has passed validate(Config): it encodes.
+  explicit Envelope(Object const& default_context);
+
+  // The most bytes prefix + suffix take: what a batch must keep free beyond its messages.
+  std::size_t max_bytes() const noexcept;
+
+  // Starts an empty body: the prefix, no messages.
+  static void open(Batch& batch) noexcept;
+  // Appends one message's JSON (comma included) and records its span. The caller checked room.
+  static void append(Batch& batch, std::string_view message_json) noexcept;
+  // Ends the body after its messages with sentAt = `now` and the batch's messageId (kept in
+  // `batch.id`), and remembers where the suffix starts. Call again to refresh sentAt: the
+  // suffix is cut at `batch.envelope_at` and rewritten; messages and messageId stay.
+  void close(Batch& batch, std::chrono::system_clock::time_point now) const noexcept;
+
+ private:
+  std::string context_suffix_;  // `,"context":{"library":...}}`
+};
 
 }  // namespace htevents::inline v0::detail

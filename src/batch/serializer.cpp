@@ -17,13 +17,6 @@ constexpr auto busy_nap = std::chrono::milliseconds(1);
 // Pre-touched arena blocks kept ready for producers (see BlockPool::keep_spare).
 constexpr std::size_t spare_blocks = 8;
 
-// validate(Config) has checked that it encodes.
-std::string make_context_suffix(Object const& default_context) {
-  std::string s;
-  (void)encode_batch_context(default_context, s);
-  return s;
-}
-
 }  // namespace
 
 Serializer::Serializer(ClientCore& core, Sender& sender)
@@ -31,12 +24,10 @@ Serializer::Serializer(ClientCore& core, Sender& sender)
       sender_(sender),
       token_(core.ring),
       compressor_(core.config.compression_level),
-      context_suffix_(make_context_suffix(core.config.default_context)) {
+      envelope_(core.config.default_context) {
 }
 
-std::size_t Serializer::envelope_bytes() const noexcept {
-  return detail::envelope_bytes(context_suffix_.size());
-}
+std::size_t Serializer::envelope_bytes() const noexcept { return envelope_.max_bytes(); }
 
 void Serializer::run() noexcept {
   for (;;) {
@@ -104,8 +95,7 @@ bool Serializer::place(Record const& record) noexcept {
       return false;
     }
     current_->clear();
-    current_->body.resize(body_prefix.size());
-    std::memcpy(current_->body.data(), body_prefix.data(), body_prefix.size());
+    Envelope::open(*current_);
     batch_started_ = std::chrono::steady_clock::now();
   }
   bool const first = current_->messages.empty();
@@ -119,12 +109,7 @@ bool Serializer::place(Record const& record) noexcept {
 }
 
 void Serializer::append(Record const& record) noexcept {
-  ByteBuffer& body = current_->body;
-  std::size_t at = body.size();
-  if (!current_->messages.empty()) body.data()[at++] = ',';
-  std::memcpy(body.data() + at, record.block->data() + record.offset, record.length);
-  current_->messages.push_back(MessageSpan{static_cast<std::uint32_t>(at), record.length});
-  body.resize(at + record.length);
+  Envelope::append(*current_, std::string_view(record.block->data() + record.offset, record.length));
   consumed(record);
 }
 
@@ -160,15 +145,9 @@ void Serializer::flush_releases() noexcept {
 void Serializer::close_batch() noexcept {
   if (current_ == nullptr || current_->messages.empty()) return;
   ByteBuffer& body = current_->body;
-  char* p = body.data() + body.size();
-  std::memcpy(p, R"(],"sentAt":)", 11);
-  p = write_timestamp(p + 11, std::chrono::system_clock::now());
-  std::memcpy(p, R"(,"messageId":")", 14);
-  p = uuid_.write(p + 14);
-  *p++ = '"';
-  std::memcpy(p, context_suffix_.data(), context_suffix_.size());
-  p += context_suffix_.size();
-  body.resize(static_cast<std::size_t>(p - body.data()));
+  uuid_.write(current_->id.data());
+  envelope_.close(*current_, std::chrono::system_clock::now());
+  current_->sent_at_written = std::chrono::steady_clock::now();
   core_.counters.bytes_uncompressed.fetch_add(body.size(), std::memory_order_relaxed);
 
   current_->encoding = core_.encoding.load(std::memory_order_relaxed);
@@ -230,7 +209,12 @@ void Serializer::evict_oldest() noexcept {
 }
 
 void Serializer::fail_everything_left() noexcept {
-  constexpr std::string_view why = "close() deadline passed before the message was sent";
+  std::string why = "close() deadline passed before the message was sent";
+  try {
+    // The sender's last error says why it had not got this far (an outage, a wrong port).
+    if (std::string const last = sender_.last_error(); !last.empty()) why += "; last error: " + last;
+  } catch (...) {
+  }
   if (current_ != nullptr) {
     for (std::size_t i = 0; i < current_->messages.size(); ++i) {
       core_.fail_message(FailureReason::deadline, 0, why, current_->message(i));

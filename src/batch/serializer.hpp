@@ -11,6 +11,7 @@
 
 #include "batch/batch.hpp"
 #include "batch/compressor.hpp"
+#include "batch/envelope.hpp"
 #include "message/json_primitives.hpp"
 #include "queue/ring.hpp"
 
@@ -55,7 +56,7 @@ class Serializer {
   std::chrono::steady_clock::time_point batch_started_{};
   Compressor compressor_;
   UuidGenerator uuid_;
-  std::string context_suffix_;       // `,"context":{"library":...}}`
+  Envelope envelope_;
   std::uint64_t serial_ = 0;
   std::uint64_t consumed_ = 0;       // mirrors counters.consumed; serializer-only
   Block* release_block_ = nullptr;   // consecutive records of one block are released together

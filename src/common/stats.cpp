@@ -51,6 +51,8 @@ std::string Stats::to_json() const {
   field(out, "bytes_uncompressed", bytes_uncompressed);
   field(out, "bytes_sent", bytes_sent);
   field(out, "serializer_stalls", serializer_stalls);
+  field(out, "batches_split", batches_split);
+  field(out, "split_requests", split_requests);
   field(out, "queued_events", queued_events);
   field(out, "queued_bytes", queued_bytes);
   field(out, "in_flight", in_flight);

@@ -4,17 +4,49 @@
 #include <charconv>
 #include <string>
 
-#include <curl/curl.h>
-
 namespace htevents::inline v0::detail {
 
-Outcome classify(long http_status, bool transport_ok, bool transport_permanent,
-                 bool first_compressed_request) noexcept {
+Outcome classify(long http_status, bool transport_ok, bool transport_permanent, bool unproven_encoding) noexcept {
   if (!transport_ok) return transport_permanent ? Outcome::rejected : Outcome::retry;
   if (http_status >= 200 && http_status < 300) return Outcome::delivered;
-  if (http_status == 415 || (http_status == 400 && first_compressed_request)) return Outcome::refused_encoding;
-  if (http_status == 408 || http_status == 429 || http_status >= 500) return Outcome::retry;
+  if (http_status == 415 || (http_status == 400 && unproven_encoding)) return Outcome::refused_encoding;
+  if (http_status == 400) return Outcome::split_refused;
+  if (http_status == 413) return Outcome::split_too_large;
+  // 460: Segment's "client closed the request" (its own timeout): worth another try.
+  if (http_status == 408 || http_status == 429 || http_status == 460) return Outcome::retry;
+  // 501 Not Implemented, 505 HTTP Version Not Supported, 511 Network Authentication Required:
+  // the same request will get the same answer.
+  if (http_status == 501 || http_status == 505 || http_status == 511) return Outcome::rejected;
+  if (http_status >= 500 && http_status < 600) return Outcome::retry;
   return Outcome::rejected;
+}
+
+bool permanent_transport_error(CURLcode code, std::string_view error) noexcept {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_TOO_MANY_REDIRECTS:
+      return true;
+    case CURLE_SSL_CONNECT_ERROR:
+      // OpenSSL's words for "the peer answered, but not with TLS" (http server on the port).
+      return error.find("wrong version number") != std::string_view::npos ||
+             error.find("packet length too long") != std::string_view::npos ||
+             error.find("unknown protocol") != std::string_view::npos;
+    default:
+      return false;
+  }
 }
 
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_base,
@@ -27,7 +59,7 @@ std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_b
   auto const ceiling = static_cast<std::int64_t>(std::min<long double>(grown, static_cast<long double>(retry_max.count())));
   std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(ceiling, 0));
   milliseconds wait{jitter(rng)};
-  if (retry_after) wait = std::max(wait, std::min(*retry_after, retry_max));
+  if (retry_after) wait = std::max(wait, std::min(*retry_after, retry_after_cap));
   return wait;
 }
 
@@ -52,6 +84,12 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   } catch (...) {
     return std::nullopt;
   }
+}
+
+int split_budget(std::size_t messages) noexcept {
+  int halvings = 0;
+  while ((std::size_t{1} << halvings) < messages && halvings < 63) ++halvings;
+  return std::max(2, 2 * halvings * split_isolates);
 }
 
 }  // namespace htevents::inline v0::detail

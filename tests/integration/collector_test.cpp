@@ -259,6 +259,86 @@ TEST(Collector, InjectsTooManyRequestsWithRetryAfter) {
   EXPECT_EQ(collector.stats().events, 0u);
 }
 
+// ---- Segment's response rules: one fault mode each ----
+
+TEST(Collector, FailFirstAnswersExactlyNRequestsWithRetryAfter) {
+  Collector collector({.fail_first = 2, .fail_first_status = 429, .fail_first_retry_after = 3});
+  Reply const first = post(collector, track_batch(0, 3));
+  EXPECT_EQ(first.status, 429);
+  EXPECT_NE(first.headers.find("Retry-After: 3\r\n"), std::string::npos) << first.headers;
+  EXPECT_EQ(post(collector, track_batch(0, 3)).status, 429);
+  EXPECT_EQ(post(collector, track_batch(0, 3)).status, 200);
+  auto const stats = collector.stats();
+  EXPECT_EQ(stats.failed_first, 2u);
+  EXPECT_EQ(stats.unique_message_ids, 3u);
+}
+
+TEST(Collector, OutageRefusesUntilItEnds) {
+  Collector collector({.outage = std::chrono::minutes(10), .outage_retry_after = 2});
+  Reply const refused = post(collector, track_batch(0, 3));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.headers.find("Retry-After: 2\r\n"), std::string::npos) << refused.headers;
+  collector.start_outage(std::chrono::milliseconds(0));  // ends it
+  EXPECT_EQ(post(collector, track_batch(0, 3)).status, 200);
+  EXPECT_EQ(collector.stats().outage_refusals, 1u);
+}
+
+TEST(Collector, OutageCanCloseConnections) {
+  Collector collector({.outage = std::chrono::minutes(10), .outage_drops = true});
+  EXPECT_NE(post(collector, track_batch(0, 3)).curl, CURLE_OK);
+  EXPECT_EQ(collector.stats().outage_refusals, 1u);
+  EXPECT_EQ(collector.stats().dropped_connections, 1u);
+}
+
+TEST(Collector, Injects460AtItsShare) {
+  Collector collector({.share_460 = 1});
+  EXPECT_EQ(post(collector, track_batch(0, 3)).status, 460);
+  EXPECT_EQ(collector.stats().injected_460, 1u);
+  EXPECT_EQ(collector.stats().events, 0u);
+}
+
+TEST(Collector, AnswersTooLargeOverMaxBodyBytes) {
+  Collector collector({.max_body_bytes = 1000});
+  EXPECT_EQ(post(collector, track_batch(0, 20)).status, 413);
+  EXPECT_EQ(post(collector, track_batch(0, 2)).status, 200);
+  // The decoded size counts: a small zstd frame of a large body is refused too.
+  EXPECT_EQ(post(collector, htevents::collector::zstd_compress(track_batch(100, 20)), "zstd").status, 413);
+}
+
+TEST(Collector, AnswersBadRequestToAnEncoding) {
+  Collector collector({.bad_request_encodings = {"zstd"}});
+  std::string const body = track_batch(0, 5);
+  EXPECT_EQ(post(collector, htevents::collector::zstd_compress(body), "zstd").status, 400);
+  EXPECT_EQ(post(collector, htevents::collector::gzip_compress(body), "gzip").status, 200);
+}
+
+TEST(Collector, RefusesABatchHoldingAMarkedMessage) {
+  Collector collector({.refuse_marker = "poison-pill"});
+  std::vector<std::string> messages{message("track", uuid(1)), message("track", uuid(2))};
+  messages.push_back(R"({"type":"track","messageId":")" + uuid(3) + R"(","userId":"u","event":"poison-pill"})");
+  EXPECT_EQ(post(collector, batch(messages)).status, 400);
+  messages.pop_back();
+  EXPECT_EQ(post(collector, batch(messages)).status, 200);
+  auto const stats = collector.stats();
+  EXPECT_EQ(stats.refused_marked, 1u);
+  EXPECT_EQ(stats.unique_message_ids, 2u);
+}
+
+TEST(Collector, RecordsEveryEnvelopeWhateverTheAnswer) {
+  Collector collector({.fail_first = 1, .fail_first_status = 500, .record_envelopes = true});
+  std::string const body = track_batch(0, 2);  // messageId "b", sentAt 2026-11-26T10:00:00Z
+  EXPECT_EQ(post(collector, htevents::collector::gzip_compress(body), "gzip").status, 500);
+  EXPECT_EQ(post(collector, body).status, 200);
+  auto const envelopes = collector.envelopes();
+  ASSERT_EQ(envelopes.size(), 2u);
+  EXPECT_EQ(envelopes[0].status, 500);
+  EXPECT_EQ(envelopes[1].status, 200);
+  for (auto const& e : envelopes) {
+    EXPECT_EQ(e.message_id, "b");
+    EXPECT_EQ(e.sent_at, "2026-11-26T10:00:00Z");
+  }
+}
+
 TEST(Collector, DropsConnections) {
   Collector collector({.share_drop_connection = 1});
   Reply const reply = post(collector, track_batch(0, 3));

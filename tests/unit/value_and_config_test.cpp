@@ -270,7 +270,7 @@ TEST(Stats, ToJsonParsesAndHasEveryField) {
   for (std::uint64_t* f : {&s.enqueued, &s.rejected, &s.dropped, &s.dropped_newest, &s.dropped_oldest, &s.delivered,
                            &s.failed, &s.batches_sent, &s.batches_failed, &s.requests, &s.retries,
                            &s.compression_fallbacks, &s.bytes_uncompressed, &s.bytes_sent, &s.serializer_stalls,
-                           &s.queued_events, &s.queued_bytes, &s.in_flight}) {
+                           &s.batches_split, &s.split_requests, &s.queued_events, &s.queued_bytes, &s.in_flight}) {
     *f = next++;
   }
   for (std::size_t i = 0; i < status_count; ++i) s.rejected_by_status[i] = 1000 + i;
@@ -303,6 +303,8 @@ TEST(Stats, ToJsonParsesAndHasEveryField) {
   expect_field("bytes_uncompressed", s.bytes_uncompressed);
   expect_field("bytes_sent", s.bytes_sent);
   expect_field("serializer_stalls", s.serializer_stalls);
+  expect_field("batches_split", s.batches_split);
+  expect_field("split_requests", s.split_requests);
   expect_field("queued_events", s.queued_events);
   expect_field("queued_bytes", s.queued_bytes);
   expect_field("in_flight", s.in_flight);

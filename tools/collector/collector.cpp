@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <simdjson.h>
 #include <netinet/in.h>
 #include <pthread.h>
 
@@ -108,6 +109,23 @@ MHD_Response* make_json_response(std::string_view body) {
   return response;
 }
 
+// An answer made for one request: `status`, a JSON error, and Retry-After when `retry_after` > 0.
+MHD_Response* make_fault_response(int status, std::string_view error, int retry_after) {
+  MHD_Response* response = make_json_response(R"({"ok":false,"error":")" + std::string(error) + " " +
+                                              std::to_string(status) + "\"}");
+  if (response != nullptr && retry_after > 0) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, std::to_string(retry_after).c_str());
+  }
+  return response;
+}
+
+// A top-level string member of a JSON object ("" when missing or not a string).
+std::string top_level_string(simdjson::dom::element const& root, char const* key) {
+  std::string_view value;
+  if (root[key].get_string().get(value) != simdjson::SUCCESS) return {};
+  return std::string(value);
+}
+
 // The per-thread decode/parse state: MHD worker threads each get their own, reused for every
 // request that thread serves. Holds no collector-specific data, so collectors may share it.
 BatchChecker& thread_checker() {
@@ -144,8 +162,21 @@ class Collector::Impl {
     share_drop_.store(clamp_share(share_drop), relaxed);
   }
   void set_delay(std::chrono::milliseconds delay) noexcept { delay_ms_.store(delay.count(), relaxed); }
+  void start_outage(std::chrono::milliseconds duration) noexcept {
+    outage_until_ns_.store(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count(), relaxed);
+  }
+  std::vector<Envelope> envelopes() const {
+    std::lock_guard lock(envelopes_mutex_);
+    return envelopes_;
+  }
 
  private:
+  static std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  Outcome decide_fault(MHD_Connection* connection, Request& request, char const* url, std::optional<Encoding> encoding);
+  void record_envelope(std::optional<Encoding> encoding, Request const& request, Outcome const& outcome);
   static MHD_Result on_request(void* cls, MHD_Connection* connection, char const* url, char const* method,
                                char const* version, char const* upload_data, std::size_t* upload_data_size,
                                void** con_cls) noexcept;
@@ -168,7 +199,8 @@ class Collector::Impl {
 
   Options options_;
   std::uint16_t port_ = 0;
-  bool refused_[3] = {false, false, false};  // by Encoding
+  bool refused_[3] = {false, false, false};  // by Encoding: 415
+  bool bad_request_[3] = {false, false, false};  // by Encoding: 400
   MHD_Response* canned_[static_cast<std::size_t>(Canned::count)] = {};
   std::FILE* ndjson_ = nullptr;
   std::mutex ndjson_mutex_;
@@ -180,11 +212,14 @@ class Collector::Impl {
   std::atomic<double> share_drop_{0};
   std::atomic<std::int64_t> delay_ms_{0};
   std::atomic<std::uint64_t> fault_draws_{0};  // index into the seeded PRNG sequence
+  std::atomic<std::uint64_t> fail_first_left_{0};  // Options::fail_first answers still to give
+  std::atomic<std::int64_t> outage_until_ns_{0};   // steady_clock; refuse until then
 
   // Counters: statistics only, relaxed (no data is published through them), except unique_.
   std::atomic<std::uint64_t> requests_{0}, accepted_batches_{0}, events_{0}, duplicates_{0}, invalid_{0},
       bytes_received_{0}, bytes_decoded_{0}, answered_2xx_{0}, answered_4xx_{0}, answered_5xx_{0},
-      injected_500_{0}, injected_429_{0}, dropped_{0};
+      injected_500_{0}, injected_429_{0}, dropped_{0}, injected_460_{0}, refused_marked_{0}, failed_first_{0},
+      outage_refusals_{0};
   std::atomic<std::uint64_t> by_type_[message_type_count] = {};
   std::atomic<std::uint64_t> by_encoding_[3] = {};
 
@@ -202,6 +237,8 @@ class Collector::Impl {
   std::vector<std::string> bodies_;
   mutable std::mutex headers_mutex_;
   RequestHeaders last_headers_;
+  mutable std::mutex envelopes_mutex_;
+  std::vector<Envelope> envelopes_;
 
   // Delayed answers: suspended connections and when to resume them. Lock order: timer_mutex_
   // may be held while calling MHD_suspend_connection; MHD_resume_connection is called without it.
@@ -228,6 +265,19 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
       throw std::runtime_error("collector: unknown encoding to refuse: '" + name + "' (identity, gzip or zstd)");
     refused_[static_cast<std::size_t>(*encoding)] = true;
   }
+  for (std::string const& name : options_.bad_request_encodings) {
+    auto const encoding = parse_encoding(name);
+    if (!encoding)
+      throw std::runtime_error("collector: unknown encoding to answer 400: '" + name + "' (identity, gzip or zstd)");
+    bad_request_[static_cast<std::size_t>(*encoding)] = true;
+  }
+  if (!(options_.share_460 >= 0 && options_.share_460 <= 1) ||
+      options_.share_500 + options_.share_429 + options_.share_drop_connection + options_.share_460 > 1.0 + 1e-9)
+    throw std::runtime_error("collector: fault shares must be within [0, 1] and add up to at most 1");
+  if (options_.fail_first != 0 && (options_.fail_first_status < 100 || options_.fail_first_status > 999))
+    throw std::runtime_error("collector: fail_first_status must be an HTTP status (100..999)");
+  fail_first_left_.store(options_.fail_first, relaxed);
+  if (options_.outage.count() > 0) start_outage(options_.outage);
   fixed_status_.store(options_.fixed_status, relaxed);
   set_shares(options_.share_500, options_.share_429, options_.share_drop_connection);
   set_delay(options_.delay);
@@ -378,6 +428,33 @@ Outcome Collector::Impl::decide(MHD_Connection* connection, Request& request, ch
 }
 
 Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& request, char const* url) {
+  std::optional<Encoding> const encoding = parse_encoding(header_value(connection, MHD_HTTP_HEADER_CONTENT_ENCODING));
+  Outcome outcome = decide_fault(connection, request, url, encoding);
+  if (options_.record_envelopes) record_envelope(encoding, request, outcome);
+  return outcome;
+}
+
+void Collector::Impl::record_envelope(std::optional<Encoding> encoding, Request const& request,
+                                      Outcome const& outcome) {
+  thread_local Decoder decoder;
+  thread_local simdjson::dom::parser parser;
+  Envelope envelope;
+  envelope.status = outcome.drop ? 0 : outcome.status;
+  simdjson::dom::element root;
+  if (encoding && !request.overflow &&
+      decoder.decode(*encoding, request.body, options_.max_body_bytes) == DecodeStatus::ok &&
+      parser.parse(decoder.output().data(), decoder.output().size(), true).get(root) == simdjson::SUCCESS) {
+    envelope.message_id = top_level_string(root, "messageId");
+    envelope.sent_at = top_level_string(root, "sentAt");
+  }
+  std::lock_guard lock(envelopes_mutex_);
+  envelopes_.push_back(std::move(envelope));
+}
+
+// Everything but the envelope record: fixed status, then the scripted faults (fail_first, outage),
+// then the random ones (shares), then the body's own checks (size, encoding, JSON, marker).
+Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& request, char const* url,
+                                      std::optional<Encoding> encoding) {
   requests_.fetch_add(1, relaxed);
   std::string encoding_header = header_value(connection, MHD_HTTP_HEADER_CONTENT_ENCODING);
   {
@@ -387,7 +464,6 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
     std::lock_guard lock(headers_mutex_);
     last_headers_ = std::move(headers);
   }
-  std::optional<Encoding> const encoding = parse_encoding(encoding_header);
   if (encoding) by_encoding_[static_cast<std::size_t>(*encoding)].fetch_add(1, relaxed);
 
   if (int const fixed = fixed_status_.load(relaxed); fixed != 0) {
@@ -397,10 +473,30 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
     return {fixed, response, true, false};
   }
 
+  // The first N answers: claimed one at a time, so that exactly N requests get it.
+  for (std::uint64_t left = fail_first_left_.load(relaxed); left > 0;) {
+    if (fail_first_left_.compare_exchange_weak(left, left - 1, relaxed)) {
+      failed_first_.fetch_add(1, relaxed);
+      MHD_Response* response =
+          make_fault_response(options_.fail_first_status, "fail_first", options_.fail_first_retry_after);
+      if (response == nullptr) return canned(Canned::internal_error);
+      return {options_.fail_first_status, response, true, false};
+    }
+  }
+
+  if (now_ns() < outage_until_ns_.load(relaxed)) {
+    outage_refusals_.fetch_add(1, relaxed);
+    if (options_.outage_drops) return {0, nullptr, false, true};
+    MHD_Response* response = make_fault_response(503, "outage", options_.outage_retry_after);
+    if (response == nullptr) return canned(Canned::internal_error);
+    return {503, response, true, false};
+  }
+
   double const drop = share_drop_.load(relaxed);
   double const s500 = share_500_.load(relaxed);
   double const s429 = share_429_.load(relaxed);
-  if (drop + s500 + s429 > 0) {
+  double const s460 = options_.share_460;
+  if (drop + s500 + s429 + s460 > 0) {
     std::uint64_t const draw = fault_draws_.fetch_add(1, relaxed);  // only an index; no ordering
     double const u = static_cast<double>(splitmix64(options_.seed * 0xD1B54A32D192ED03ULL + draw) >> 11) * 0x1.0p-53;
     if (u < drop) return {0, nullptr, false, true};
@@ -412,10 +508,21 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
       injected_429_.fetch_add(1, relaxed);
       return canned(Canned::injected_429);
     }
+    if (u < drop + s500 + s429 + s460) {
+      injected_460_.fetch_add(1, relaxed);
+      MHD_Response* response = make_fault_response(460, "injected", 0);
+      if (response == nullptr) return canned(Canned::internal_error);
+      return {460, response, true, false};
+    }
   }
 
   if (request.overflow) return canned(Canned::too_large);
   if (!encoding || refused_[static_cast<std::size_t>(*encoding)]) return canned(Canned::unsupported_encoding);
+  if (bad_request_[static_cast<std::size_t>(*encoding)]) {
+    MHD_Response* response = make_fault_response(400, "bad request for Content-Encoding", 0);
+    if (response == nullptr) return canned(Canned::internal_error);
+    return {400, response, true, false};
+  }
 
   BatchChecker& checker = thread_checker();
   thread_local std::string ndjson_lines;
@@ -429,6 +536,12 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
     case BodyStatus::too_large: return canned(Canned::too_large);
     case BodyStatus::invalid_json: return canned(Canned::invalid_json);
     case BodyStatus::not_a_batch: return canned(Canned::not_a_batch);
+  }
+  if (!options_.refuse_marker.empty() && checker.decoded().find(options_.refuse_marker) != std::string_view::npos) {
+    refused_marked_.fetch_add(1, relaxed);
+    MHD_Response* response = make_fault_response(400, "batch holds a refused message", 0);
+    if (response == nullptr) return canned(Canned::internal_error);
+    return {400, response, true, false};
   }
 
   if (ndjson_ != nullptr && !ndjson_lines.empty()) {
@@ -552,6 +665,10 @@ Stats Collector::Impl::stats() const noexcept {
   s.injected_500 = injected_500_.load(relaxed);
   s.injected_429 = injected_429_.load(relaxed);
   s.dropped_connections = dropped_.load(relaxed);
+  s.injected_460 = injected_460_.load(relaxed);
+  s.refused_marked = refused_marked_.load(relaxed);
+  s.failed_first = failed_first_.load(relaxed);
+  s.outage_refusals = outage_refusals_.load(relaxed);
   return s;
 }
 
@@ -605,7 +722,11 @@ std::string Stats::to_json() const {
   field("answered_5xx", answered_5xx);
   field("injected_500", injected_500);
   field("injected_429", injected_429);
-  field("dropped_connections", dropped_connections, true);
+  field("dropped_connections", dropped_connections);
+  field("injected_460", injected_460);
+  field("refused_marked", refused_marked);
+  field("failed_first", failed_first);
+  field("outage_refusals", outage_refusals, true);
   out.push_back('}');
   return out;
 }
@@ -625,5 +746,7 @@ void Collector::set_shares(double share_500, double share_429, double share_drop
   impl_->set_shares(share_500, share_429, share_drop_connection);
 }
 void Collector::set_delay(std::chrono::milliseconds delay) noexcept { impl_->set_delay(delay); }
+void Collector::start_outage(std::chrono::milliseconds duration) noexcept { impl_->start_outage(duration); }
+std::vector<Collector::Envelope> Collector::envelopes() const { return impl_->envelopes(); }
 
 }  // namespace htevents::collector

@@ -34,6 +34,20 @@ struct Options {
   int fixed_status = 0;  ///< non-zero: answer every batch POST with this, accept nothing
   std::vector<std::string> refused_encodings{};  ///< e.g. {"zstd"}: such requests get 415
   std::uint64_t seed = 1;
+
+  // Segment's response rules (wire-format.md, Responses), one fault each. 413 over a size is
+  // `max_body_bytes` above (checked on the wire and after decoding).
+  double share_460 = 0;  ///< answer 460 (Segment's "client timed out"): counts in the shares' sum
+  std::string refuse_marker{};  ///< non-empty: a batch whose decoded body contains it gets 400
+  std::vector<std::string> bad_request_encodings{};  ///< e.g. {"zstd"}: such requests get 400, not 415
+  std::uint64_t fail_first = 0;   ///< answer the first N batch POSTs with fail_first_status
+  int fail_first_status = 503;
+  int fail_first_retry_after = 0;  ///< > 0: those answers carry Retry-After with this many seconds
+  std::chrono::milliseconds outage{0};  ///< refuse every batch POST for this long from the start
+                                        ///< (start_outage() starts another)
+  bool outage_drops = false;    ///< during an outage close connections instead of answering 503
+  int outage_retry_after = 0;   ///< > 0: outage 503s carry Retry-After with this many seconds
+  bool record_envelopes = false;  ///< keep every batch POST's messageId and sentAt (envelopes())
 };
 
 /// Valid messages per type.
@@ -72,6 +86,10 @@ struct Stats {
   std::uint64_t injected_500 = 0;
   std::uint64_t injected_429 = 0;
   std::uint64_t dropped_connections = 0;    ///< injected connection drops
+  std::uint64_t injected_460 = 0;
+  std::uint64_t refused_marked = 0;         ///< 400s for a batch holding Options::refuse_marker
+  std::uint64_t failed_first = 0;           ///< answers of Options::fail_first
+  std::uint64_t outage_refusals = 0;        ///< batch POSTs refused (503 or dropped) in an outage
 
   /// One JSON object with the fields above (by_type and by_encoding as nested objects).
   /// Allocates.
@@ -114,7 +132,18 @@ class Collector {
   /// The headers of the latest POST to .../v1/batch (all empty before the first). Copies.
   [[nodiscard]] RequestHeaders last_headers() const;
 
+  /// One batch POST's envelope (Options::record_envelopes), whatever the answer.
+  struct Envelope {
+    std::string message_id{};  ///< the batch messageId ("" when the body could not be read)
+    std::string sent_at{};
+    int status = 0;            ///< the answer (0: connection closed without one)
+  };
+  /// Every batch POST's envelope so far, in arrival order. Copies.
+  [[nodiscard]] std::vector<Envelope> envelopes() const;
+
   /// Runtime changes of the fault injection; they apply to requests completed afterwards.
+  /// Refuses every batch POST from now for `duration` (as Options::outage).
+  void start_outage(std::chrono::milliseconds duration) noexcept;
   void set_fixed_status(int status) noexcept;
   /// Shares as in Options (clamped to [0, 1]).
   void set_shares(double share_500, double share_429, double share_drop_connection) noexcept;

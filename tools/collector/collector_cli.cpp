@@ -43,6 +43,22 @@ Options (also --name=value):
   --fixed-status N       answer every batch POST with status N, accept nothing
   --refuse-encoding E    answer 415 to bodies encoded with E (identity|gzip|zstd); repeatable
   --seed N               seed of the fault-injection PRNG (default 1)
+
+Segment's response rules (one fault each; checked in this order after --fixed-status):
+  --fail-first N         answer the first N batch POSTs with --fail-first-status
+  --fail-first-status N  status of those answers (default 503)
+  --fail-first-retry-after S
+                         those answers carry Retry-After: S (default: no header)
+  --outage-ms N          refuse every batch POST for the first N ms: 503, or see --outage-drop
+  --outage-drop          during the outage close connections instead of answering
+  --outage-retry-after S outage 503s carry Retry-After: S (default: no header)
+  --share-460 X          answer a share X with 460 (Segment's "client timed out"); the shares
+                         together must not exceed 1
+  --max-body-bytes N     answer 413 to bodies over N bytes, on the wire or decoded (default 64 MiB)
+  --bad-request-encoding E
+                         answer 400 (not 415) to bodies encoded with E; repeatable
+  --refuse-marker TEXT   answer 400 to a batch whose decoded body contains TEXT (mark a
+                         message with it: an event name, a property value)
   --quiet                no per-second line
   --help                 this text
 )";
@@ -99,6 +115,16 @@ Flags parse(int argc, char** argv) {
     else if (arg == "--fixed-status") o.fixed_status = parse_number<int>(arg, value());
     else if (arg == "--refuse-encoding") o.refused_encodings.emplace_back(value());
     else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, value());
+    else if (arg == "--fail-first") o.fail_first = parse_number<std::uint64_t>(arg, value());
+    else if (arg == "--fail-first-status") o.fail_first_status = parse_number<int>(arg, value());
+    else if (arg == "--fail-first-retry-after") o.fail_first_retry_after = parse_number<int>(arg, value());
+    else if (arg == "--outage-ms") o.outage = std::chrono::milliseconds(parse_number<unsigned>(arg, value()));
+    else if (arg == "--outage-drop") o.outage_drops = true;
+    else if (arg == "--outage-retry-after") o.outage_retry_after = parse_number<int>(arg, value());
+    else if (arg == "--share-460") o.share_460 = parse_share(arg, value());
+    else if (arg == "--max-body-bytes") o.max_body_bytes = parse_number<std::size_t>(arg, value());
+    else if (arg == "--bad-request-encoding") o.bad_request_encodings.emplace_back(value());
+    else if (arg == "--refuse-marker") o.refuse_marker = value();
     else if (arg.starts_with("--")) throw UsageError("unknown option '" + std::string(argv[i]) + "'");
     else throw UsageError("unexpected argument '" + std::string(argv[i]) + "'");
   }
