@@ -24,6 +24,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/local_collector.hpp"
+#include "cli/paced_run.hpp"
 #include "cli/thread_cpu.hpp"
 #include "common/flags.hpp"
 #include "htevents/htevents.hpp"
@@ -51,6 +52,11 @@ Options (also --name=value):
                         stalled endpoint (Backpressure::drop_newest); passes when peak RSS stays
                         within max_queue_bytes + 32 MiB
   --max-queue-mb M      Config::max_queue_bytes in MiB (default 64)
+  --rate R              paced mode: R W1 events per second from one thread (0 = idle, a
+                        client with nothing queued) for --duration seconds, default Config;
+                        reports the client's CPU beyond the pacing loop as % of one core
+                        (tools/paced.sh runs the table of docs/benchmarks.md)
+  --duration S          paced mode: the measured window in seconds (default 10)
   --json                one JSON object on stdout instead of the report
   --help                this text
 
@@ -68,6 +74,8 @@ struct Options {
   bool struct_api = false;
   bool stall = false;
   std::size_t max_queue_mb = 64;
+  std::optional<std::uint64_t> rate;  // set: paced mode (paced_run.hpp)
+  double duration = 10;
   bool json = false;
   bool help = false;
 };
@@ -106,6 +114,8 @@ Options parse_args(int argc, char** argv) {
       else throw UsageError("--api must be fast or struct");
     } else if (arg == "--stall") o.stall = true;
     else if (arg == "--max-queue-mb") o.max_queue_mb = parse_number<std::size_t>(arg, next());
+    else if (arg == "--rate") o.rate = parse_number<std::uint64_t>(arg, next());
+    else if (arg == "--duration") o.duration = parse_number<double>(arg, next());
     else if (arg == "--json") o.json = true;
     else throw UsageError("unknown option '" + std::string(arg) + "'");
   }
@@ -113,6 +123,10 @@ Options parse_args(int argc, char** argv) {
   if (o.events == 0) throw UsageError("--events must be at least 1");
   if (o.max_queue_mb == 0) throw UsageError("--max-queue-mb must be at least 1");
   if (o.stall && !o.endpoint.empty()) throw UsageError("--stall uses its own local collector: drop --endpoint");
+  if (o.rate && (o.stall || !o.endpoint.empty() || o.struct_api))
+    throw UsageError("--rate sends fast-path W1 events to its own local collector: drop --stall, --endpoint and --api");
+  if (!(o.duration > 0 && o.duration <= 3600)) throw UsageError("--duration must be more than 0 and at most 3600");
+  if (o.rate && *o.rate > 1'000'000) throw UsageError("--rate must be at most 1000000 (a trickle benchmark)");
   return o;
 }
 
@@ -429,6 +443,10 @@ int load_command(int argc, char** argv) {
     if (options.help) {
       std::fputs(usage.data(), stdout);
       return 0;
+    }
+    if (options.rate) {
+      return paced_run({.rate = *options.rate, .duration_seconds = options.duration,
+                        .compression = options.compression, .json = options.json});
     }
     return run(options);
   } catch (UsageError const& e) {
