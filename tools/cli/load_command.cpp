@@ -190,11 +190,6 @@ using load::w1_event;
 
 // --- the run ------------------------------------------------------------------------------------
 
-double cpu_seconds(rusage const& r) {
-  auto const s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(r.ru_utime) + s(r.ru_stime);
-}
-
 std::string_view compression_name(Compression c) {
   switch (c) {
     case Compression::zstd: return "zstd";

@@ -61,11 +61,6 @@ struct Window {
   double process_cpu_seconds = 0;  // getrusage(RUSAGE_SELF): a cross-check of the per-thread sum
 };
 
-double cpu_seconds(rusage const& r) {
-  auto const s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(r.ru_utime) + s(r.ru_stime);
-}
-
 // Each thread's use between two samples, added to its kind. A thread absent from `before` started
 // in the window and counts from zero; one absent from `after` exited and is lost (the getrusage
 // total still has it).

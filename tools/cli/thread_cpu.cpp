@@ -38,6 +38,11 @@ std::string thread_name(long tid) {
 
 }  // namespace
 
+double cpu_seconds(rusage const& usage) {
+  auto const s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
 std::optional<double> thread_cpu_seconds(long tid) {
   timespec ts{};
   if (::clock_gettime(thread_cpu_clock(tid), &ts) != 0) return std::nullopt;

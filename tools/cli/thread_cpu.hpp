@@ -3,6 +3,8 @@
 // the kernel's per-thread CPU clocks): how the load and paced runs charge CPU to the client's
 // serializer and sender without any hook in the library.
 
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -20,6 +22,9 @@ struct ThreadSample {
   std::uint64_t voluntary = 0;   ///< context switches because it slept (one per wake-up)
   std::uint64_t involuntary = 0; ///< preemptions
 };
+
+/// User + system seconds of a getrusage result.
+double cpu_seconds(rusage const& usage);
 
 /// CPU seconds of one thread of this process; nullopt once it has exited.
 std::optional<double> thread_cpu_seconds(long tid);
