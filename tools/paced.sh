@@ -5,7 +5,7 @@
 #
 #   tools/paced.sh                      # 10 s per row, 1 repetition: ~55 s
 #   REPS=3 DURATION=10 tools/paced.sh   # the docs table: ~2.7 min
-#   HTEVENTS=build-rel/tools/htevents JSON_OUT=paced.jsonl tools/paced.sh
+#   HTEVENTS=build/tools/htevents JSON_OUT=paced.jsonl tools/paced.sh   # another build, keep the runs
 #
 # Exits 1 when a run was not verified (an event not delivered exactly once); targets missed are
 # reported in the table, not in the exit code: this is a measurement, not a test.
@@ -17,7 +17,7 @@ duration=${DURATION:-10}
 rates=(${RATES:-10 100 1000 10000 0})
 bin=${HTEVENTS:-}
 if [ -z "$bin" ]; then
-  for candidate in build/tools/htevents build-rel/tools/htevents; do
+  for candidate in build-rel/tools/htevents build/tools/htevents; do  # the Release build first
     [ -x "$candidate" ] && bin=$candidate && break
   done
 fi
