@@ -14,14 +14,17 @@ cd "$(dirname "$0")/.."
 
 reps=${REPS:-1}
 duration=${DURATION:-10}
-rates=(${RATES:-10 100 1000 10000 0})
+read -r -a rates <<<"${RATES:-10 100 1000 10000 0}"
 bin=${HTEVENTS:-}
 if [ -z "$bin" ]; then
   for candidate in build-rel/tools/htevents build/tools/htevents; do  # the Release build first
     [ -x "$candidate" ] && bin=$candidate && break
   done
 fi
-[ -n "$bin" ] && [ -x "$bin" ] || { echo "paced.sh: no htevents binary (build htevents_cli, or set HTEVENTS)" >&2; exit 2; }
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+  echo "paced.sh: no htevents binary (build htevents_cli, or set HTEVENTS)" >&2
+  exit 2
+fi
 command -v jq >/dev/null || { echo "paced.sh: needs jq" >&2; exit 2; }
 
 out=${JSON_OUT:-$(mktemp)}
