@@ -1,42 +1,31 @@
 // `htevents load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
 // from T threads to a local collector, closes the client, and reports throughput, CPU, memory,
 // wire bytes and per-call enqueue latency, verified against the collector's unique count.
-#include <curl/curl.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/resource.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <x86intrin.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "collector/collector.hpp"
+#include "cli/local_collector.hpp"
+#include "cli/paced_run.hpp"
+#include "cli/thread_cpu.hpp"
 #include "common/flags.hpp"
 #include "htevents/htevents.hpp"
 #include "load/w1.hpp"
@@ -63,6 +52,11 @@ Options (also --name=value):
                         stalled endpoint (Backpressure::drop_newest); passes when peak RSS stays
                         within max_queue_bytes + 32 MiB
   --max-queue-mb M      Config::max_queue_bytes in MiB (default 64)
+  --rate R              paced mode: R W1 events per second from one thread (0 = idle, a
+                        client with nothing queued) for --duration seconds, default Config;
+                        reports the client's CPU beyond the pacing loop as % of one core
+                        (tools/paced.sh runs the table of docs/benchmarks.md)
+  --duration S          paced mode: the measured window in seconds (default 10)
   --json                one JSON object on stdout instead of the report
   --help                this text
 
@@ -80,6 +74,8 @@ struct Options {
   bool struct_api = false;
   bool stall = false;
   std::size_t max_queue_mb = 64;
+  std::optional<std::uint64_t> rate;  // set: paced mode (paced_run.hpp)
+  double duration = 10;
   bool json = false;
   bool help = false;
 };
@@ -118,6 +114,8 @@ Options parse_args(int argc, char** argv) {
       else throw UsageError("--api must be fast or struct");
     } else if (arg == "--stall") o.stall = true;
     else if (arg == "--max-queue-mb") o.max_queue_mb = parse_number<std::size_t>(arg, next());
+    else if (arg == "--rate") o.rate = parse_number<std::uint64_t>(arg, next());
+    else if (arg == "--duration") o.duration = parse_number<double>(arg, next());
     else if (arg == "--json") o.json = true;
     else throw UsageError("unknown option '" + std::string(arg) + "'");
   }
@@ -125,6 +123,10 @@ Options parse_args(int argc, char** argv) {
   if (o.events == 0) throw UsageError("--events must be at least 1");
   if (o.max_queue_mb == 0) throw UsageError("--max-queue-mb must be at least 1");
   if (o.stall && !o.endpoint.empty()) throw UsageError("--stall uses its own local collector: drop --endpoint");
+  if (o.rate && (o.stall || !o.endpoint.empty() || o.struct_api))
+    throw UsageError("--rate sends fast-path W1 events to its own local collector: drop --stall, --endpoint and --api");
+  if (!(o.duration > 0 && o.duration <= 3600)) throw UsageError("--duration must be more than 0 and at most 3600");
+  if (o.rate && *o.rate > 1'000'000) throw UsageError("--rate must be at most 1000000 (a trickle benchmark)");
   return o;
 }
 
@@ -186,198 +188,7 @@ class Histogram {
 using load::send_w1_fast;
 using load::w1_event;
 
-// --- the collector ------------------------------------------------------------------------------
-
-std::string self_directory() {
-  std::array<char, 4096> path{};
-  ssize_t const n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) return ".";
-  std::string p(path.data(), static_cast<std::size_t>(n));
-  return p.substr(0, p.rfind('/'));
-}
-
-std::string find_collector_program() {
-  std::string const dir = self_directory();
-  for (std::string const& candidate : {dir + "/htevents-collector", dir + "/collector/htevents-collector",
-                                       dir + "/../tools/collector/htevents-collector"}) {
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
-// The local collector: a child process when the program is found (its CPU is then not ours),
-// else in this process.
-// CPU seconds (user + system) of one thread of this process, from /proc; nullopt once it is gone.
-std::optional<double> task_cpu_seconds(long tid) {
-  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return std::nullopt;
-  // Fields after the ")" that ends the thread name: state is field 3; utime, stime are 14, 15.
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  std::uint64_t utime = 0, stime = 0;
-  for (int f = 3; f <= 15 && rest >> field; ++f) {
-    if (f == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (f == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// CPU seconds of the live threads named `name` (e.g. the client's "htev-serialize").
-double named_threads_cpu_seconds(std::string_view name) {
-  double total = 0;
-  if (DIR* dir = ::opendir("/proc/self/task")) {
-    while (dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] == '.') continue;
-      std::ifstream comm(std::string("/proc/self/task/") + entry->d_name + "/comm");
-      std::string thread_name;
-      if (std::getline(comm, thread_name) && thread_name == name) {
-        total += task_cpu_seconds(std::strtol(entry->d_name, nullptr, 10)).value_or(0);
-      }
-    }
-    ::closedir(dir);
-  }
-  return total;
-}
-
-class LocalCollector {
- public:
-  LocalCollector(bool stall) {
-    std::string const program = find_collector_program();
-    if (!program.empty() && start_child(program, stall)) return;
-    collector::Options options;
-    if (stall) options.fixed_status = 503;
-    auto const before = thread_ids();
-    in_process_ = std::make_unique<collector::Collector>(options);
-    for (long tid : thread_ids())
-      if (before.count(tid) == 0) collector_threads_.push_back(tid);
-    endpoint_ = in_process_->endpoint();
-    description_ = "in this process (htevents-collector not found next to this program; its CPU is "
-                   "subtracted per thread)";
-  }
-  ~LocalCollector() {
-    if (child_ > 0) {
-      ::kill(child_, SIGTERM);
-      int status = 0;
-      ::waitpid(child_, &status, 0);
-    }
-    if (!port_file_.empty()) std::remove(port_file_.c_str());
-  }
-  LocalCollector(LocalCollector const&) = delete;
-  LocalCollector& operator=(LocalCollector const&) = delete;
-
-  std::string const& endpoint() const { return endpoint_; }
-  std::string const& description() const { return description_; }
-  bool in_process() const { return in_process_ != nullptr; }
-
-  // The collector's unique messageId count; nullopt when it cannot be read.
-  std::optional<std::uint64_t> unique_ids() const {
-    if (in_process_) return in_process_->stats().unique_message_ids;
-    std::string const body = http_get(endpoint_ + "/stats");
-    std::string_view const key = "\"unique_message_ids\":";
-    auto const at = body.find(key);
-    if (at == std::string::npos) return std::nullopt;
-    std::uint64_t value = 0;
-    char const* begin = body.data() + at + key.size();
-    while (*begin == ' ') ++begin;
-    if (std::from_chars(begin, body.data() + body.size(), value).ec != std::errc{}) return std::nullopt;
-    return value;
-  }
-
-  // CPU seconds of the in-process collector's threads (0 for a child process).
-  double in_process_cpu_seconds() const {
-    double total = 0;
-    for (long tid : collector_threads_) total += task_cpu_seconds(tid).value_or(0);
-    return total;
-  }
-
- private:
-  static std::set<long> thread_ids() {
-    std::set<long> ids;
-    if (DIR* dir = ::opendir("/proc/self/task")) {
-      while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] != '.') ids.insert(std::strtol(entry->d_name, nullptr, 10));
-      }
-      ::closedir(dir);
-    }
-    return ids;
-  }
-
-  bool start_child(std::string const& program, bool stall) {
-    port_file_ = "/tmp/htevents-load-" + std::to_string(::getpid()) + ".port";
-    std::remove(port_file_.c_str());
-    std::fflush(nullptr);
-    pid_t const pid = ::fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      std::vector<char const*> args = {program.c_str(), "--port", "0", "--port-file", port_file_.c_str(), "--quiet"};
-      if (stall) {
-        args.push_back("--fixed-status");
-        args.push_back("503");
-      }
-      args.push_back(nullptr);
-      // Its report and final stats would mix with ours: we read its counts over HTTP instead.
-      int const null_fd = ::open("/dev/null", O_WRONLY);
-      if (null_fd >= 0) {
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::dup2(null_fd, STDERR_FILENO);
-      }
-      ::execv(program.c_str(), const_cast<char* const*>(args.data()));
-      ::_exit(127);
-    }
-    child_ = pid;
-    // Wait for the port file (the child writes it once listening), at most 10 s.
-    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(port_file_);
-      unsigned port = 0;
-      if (in >> port && port != 0) {
-        endpoint_ = "http://127.0.0.1:" + std::to_string(port);
-        description_ = "child process " + program + " (pid " + std::to_string(pid) + ")";
-        return true;
-      }
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) break;  // it died
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-    child_ = -1;
-    return false;
-  }
-
-  static std::string http_get(std::string const& url) {
-    std::string body;
-    CURL* curl = curl_easy_init();
-    if (curl == nullptr) return body;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                     +[](char* data, std::size_t size, std::size_t n, void* out) -> std::size_t {
-                       static_cast<std::string*>(out)->append(data, size * n);
-                       return size * n;
-                     });
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(curl) != CURLE_OK) body.clear();
-    curl_easy_cleanup(curl);
-    return body;
-  }
-
-  std::unique_ptr<collector::Collector> in_process_;
-  std::vector<long> collector_threads_;
-  pid_t child_ = -1;
-  std::string port_file_;
-  std::string endpoint_;
-  std::string description_;
-};
-
 // --- the run ------------------------------------------------------------------------------------
-
-double cpu_seconds(rusage const& r) {
-  auto const s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(r.ru_utime) + s(r.ru_stime);
-}
 
 std::string_view compression_name(Compression c) {
   switch (c) {
@@ -627,6 +438,10 @@ int load_command(int argc, char** argv) {
     if (options.help) {
       std::fputs(usage.data(), stdout);
       return 0;
+    }
+    if (options.rate) {
+      return paced_run({.rate = *options.rate, .duration_seconds = options.duration,
+                        .compression = options.compression, .json = options.json});
     }
     return run(options);
   } catch (UsageError const& e) {
