@@ -252,7 +252,7 @@ std::chrono::microseconds Serializer::time_until_batch_can_close(std::chrono::st
   std::size_t const count = current_->messages.size();
   std::size_t const bytes = current_->body.size();
   auto fill = left;
-  if (count > 1 && elapsed > microseconds::zero()) {
+  if (count >= 1 && elapsed > microseconds::zero()) {
     double const per_us = static_cast<double>(count) / static_cast<double>(elapsed.count());
     double const bytes_per_us = static_cast<double>(bytes) / static_cast<double>(elapsed.count());
     double const by_count = static_cast<double>(core_.config.batch_size - std::min(count, core_.config.batch_size)) / per_us;
