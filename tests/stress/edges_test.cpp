@@ -3,8 +3,15 @@
 // while its thread_locals still enqueue, or a logger that closes the client.
 
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
 
 #include <atomic>
 #include <barrier>
@@ -19,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/process_barrier.hpp"
 #include "support/client_fixture.hpp"
 #include "support/sanitized.hpp"
 
@@ -440,6 +448,54 @@ TEST(Edges, ForkChildRefusesAndNeverHangsParentUnaffected) {
   // The parent's 1000, and the one of the child's own client.
   EXPECT_EQ(collector.stats().unique_message_ids, thread_sanitized ? 1000u : 1001u);
 }
+
+// membarrier works when the client starts, then stops working (a seccomp filter installed
+// later): both sides of the barrier fall back together and nothing accepted is lost.
+#if defined(__NR_membarrier)
+bool deny_membarrier() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_membarrier, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+TEST(Edges, MembarrierRefusedAfterRegistrationFallsBackOnBothSides) {
+  if (thread_sanitized) GTEST_SKIP() << "TSan does not support threads started after a multi-threaded fork";
+  collector::Collector collector(collector::Options{});
+  pid_t const child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    alarm(30);
+    int code = 0;
+    // Its own process: the filter must not reach the test runner.
+    Client client(write_key, local_config(collector));
+    bool const registered = detail::process_barrier_registered.load();
+    for (std::uint64_t i = 0; i < 500; ++i) code |= client.enqueue(w1_event(i)) == Status::ok ? 0 : 1;
+    if (!deny_membarrier()) code |= 2;
+    std::vector<std::thread> producers;
+    std::atomic<std::uint64_t> ok{500};
+    for (unsigned t = 0; t < 4; ++t) {
+      producers.emplace_back([&, t] {
+        for (std::uint64_t i = 0; i < 2000; ++i) ok += client.enqueue(w1_event((t + 1) * 10'000 + i)) == Status::ok;
+      });
+    }
+    for (auto& p : producers) p.join();
+    if (!client.close(20s)) code |= 4;
+    if (client.stats().delivered != ok.load()) code |= 8;
+    if (registered && detail::process_barrier_registered.load()) code |= 16;  // should have fallen back
+    _exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died (signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "child check bits failed";
+  EXPECT_EQ(collector.stats().unique_message_ids, 8500u);
+}
+#endif
 
 }  // namespace
 }  // namespace htevents::testing
