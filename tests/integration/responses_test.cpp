@@ -16,18 +16,12 @@
 #include <vector>
 
 #include "support/client_fixture.hpp"
+#include "support/recorded_failure.hpp"
 
 namespace htevents::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct Recorded {
-  FailureReason reason = FailureReason::rejected;
-  int http_status = 0;
-  std::string detail;
-  std::string json;
-};
 
 // on_failure calls and log lines, copied out of the callbacks.
 class Observed {
@@ -35,7 +29,7 @@ class Observed {
   void watch(Config& config) {
     config.on_failure = [this](Failure const& f) {
       std::lock_guard lock(mutex_);
-      failures_.push_back(Recorded{f.reason, f.http_status, std::string(f.detail), std::string(f.message_json)});
+      failures_.push_back(record(f));
     };
     watch_logs(config);
   }

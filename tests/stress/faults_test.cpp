@@ -19,41 +19,13 @@
 #include <vector>
 
 #include "support/client_fixture.hpp"
+#include "support/recorded_failure.hpp"
 #include "support/sanitized.hpp"
 
 namespace htevents::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// One on_failure call, copied out of the callback.
-struct Recorded {
-  FailureReason reason = FailureReason::rejected;
-  int http_status = 0;
-  std::string detail;
-  std::string json;
-};
-
-// Collects on_failure calls; shared between the Config's callback and the test body.
-class FailureLog {
- public:
-  void add(Failure const& f) {
-    std::lock_guard lock(mutex_);
-    items_.push_back(Recorded{f.reason, f.http_status, std::string(f.detail), std::string(f.message_json)});
-  }
-  std::vector<Recorded> items() const {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<Recorded> items_;
-};
-
-std::function<void(Failure const&)> record_into(std::shared_ptr<FailureLog> const& log) {
-  return [log](Failure const& f) { log->add(f); };
-}
 
 // The messageId of one message's JSON; empty when the JSON does not parse or has none.
 std::string message_id_of(std::string const& json) {
