@@ -172,6 +172,23 @@ TEST(Edges, FlushRacingCloseReturnsWhenCloseIsDone) {
   }
 }
 
+// flush() is true only if every event still pending when it was called was delivered; a later
+// flush with nothing of its own failing is true again.
+TEST(Edges, FlushIsFalseWhenAnEventItWaitedForFailed) {
+  collector::Options options;
+  options.fixed_status = 403;
+  collector::Collector collector(options);
+  Config config = local_config(collector);
+  config.interval = std::chrono::minutes(10);  // nothing leaves before the flush asks
+  config.logger = [](LogLevel, std::string_view) {};
+  Client client(write_key, config);
+  for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(client.enqueue(w1_event(i)), Status::ok);
+  EXPECT_FALSE(client.flush(30s)) << "all 10 it waited for failed";
+  EXPECT_EQ(client.stats().failed, 10u);
+  EXPECT_TRUE(client.flush(30s)) << "nothing pending, nothing of its own failed";
+  EXPECT_FALSE(client.close(10s)) << "close() answers for the client's whole life";
+}
+
 // "As long as it takes" must not overflow into "already too late".
 TEST(Edges, HugeTimeoutsMeanWaitNotFail) {
   collector::Collector collector(collector::Options{});
