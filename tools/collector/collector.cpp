@@ -347,6 +347,15 @@ Collector::Impl::~Impl() {
   timer_thread_.request_stop();
   if (timer_thread_.joinable()) timer_thread_.join();
   resume_all_delayed();
+  // Stop accepting, then let the connections still open finish before stopping: libmicrohttpd
+  // 0.9.75 can crash in its polling thread when stopped while it is still answering a
+  // malformed request (seen with a TLS ClientHello sent to this plain-HTTP port).
+  MHD_quiesce_daemon(daemon_);
+  for (int i = 0; i < 200; ++i) {
+    MHD_DaemonInfo const* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info == nullptr || info->num_connections == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   MHD_stop_daemon(daemon_);
   for (MHD_Response* response : canned_) MHD_destroy_response(response);
   if (ndjson_ != nullptr) std::fclose(ndjson_);
