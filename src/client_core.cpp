@@ -163,6 +163,12 @@ template Status ClientCore::enqueue(Screen const&) noexcept;
 template Status ClientCore::enqueue(Group const&) noexcept;
 template Status ClientCore::enqueue(Alias const&) noexcept;
 
+namespace {
+// How often a producer waiting for room under Backpressure::block looks for idle threads'
+// blocks again (only ever on this slow path).
+constexpr auto reclaim_slice = std::chrono::milliseconds(10);
+}  // namespace
+
 Block* ClientCore::next_block(Producer& producer) noexcept {
   // A block's worth of records arrived: a serializer napping with a batch open may close it.
   if (serializer_napping.load(std::memory_order_relaxed)) serializer_wakeup.signal();
@@ -177,7 +183,14 @@ Block* ClientCore::next_block(Producer& producer) noexcept {
     auto const deadline = deadline_after(config.enqueue_timeout);
     switch (config.backpressure) {
       case Backpressure::block:
-        block = blocks.acquire_until(deadline);  // close() interrupts it
+        // close() interrupts the wait. Between slices, reclaim again: blocks that idle threads
+        // took after the last reclaim pass would otherwise wait out every waiter's timeout.
+        while (block == nullptr && !blocks.interrupted()) {
+          auto const now = std::chrono::steady_clock::now();
+          if (now >= deadline) break;
+          block = blocks.acquire_until(std::min(deadline, now + reclaim_slice));
+          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks.try_acquire();
+        }
         break;
       case Backpressure::drop_oldest:
         // Ask the serializer to evict, and look again every millisecond until the deadline.
@@ -185,6 +198,7 @@ Block* ClientCore::next_block(Producer& producer) noexcept {
           blocks.starved.store(true, std::memory_order_release);
           serializer_wakeup.signal();
           block = blocks.acquire_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks.try_acquire();
         }
         break;
       case Backpressure::drop_newest:
