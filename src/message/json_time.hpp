@@ -24,4 +24,8 @@ constexpr std::size_t max_timestamp_size = 40;
 /// Does not allocate memory. Thread-safe.
 char* write_timestamp(char* out, std::chrono::system_clock::time_point t) noexcept;
 
+// Writes the quoted time of the call to the millisecond; the text is formatted once per
+// millisecond per thread. `out` needs max_timestamp_size bytes.
+char* write_now_timestamp(char* out) noexcept;
+
 }  // namespace htevents::inline v0::detail
