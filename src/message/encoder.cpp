@@ -2,14 +2,13 @@
 
 #include <cmath>
 
-#include "client_core.hpp"
-#include "common/fast_clock.hpp"
 #include "message/message_id.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {
 
-// ---- MessageArena ----
+// ---- MessageArena: the encoding members ----
+// Here rather than in message_arena.cpp so that the encoders below inline them.
 
 void MessageArena::value(Value const& v) noexcept { encode_value(*this, v); }
 void MessageArena::object(Object const& o, std::string_view skip_key) noexcept { encode_object(*this, o, skip_key); }

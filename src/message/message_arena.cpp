@@ -3,7 +3,8 @@
 #include <cstring>
 
 #include "client_core.hpp"
-#include "message/json_primitives.hpp"
+#include "message/json_time.hpp"
+#include "message/uuid.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {
@@ -11,7 +12,7 @@ namespace htevents::inline v0::detail {
 char* MessageArena::grow(std::size_t n) noexcept {
   if (status_ != Status::ok) return nullptr;
   std::size_t const used = size();
-  // Reservations are exact for anything large (see string()), so a message that cannot fit its
+  // Reservations are exact for anything large (see encode_string), so a message that cannot fit its
   // limit plus a small slack for number reservations is too large already.
   constexpr std::size_t slack = 64;
   if (used + n > core_.config.max_message_bytes + slack) {

@@ -57,6 +57,7 @@ class MessageArena {
   void integer(std::int64_t v) noexcept;
   void integer(std::uint64_t v) noexcept;
   void number(double v) noexcept;
+  // value, object, timestamp and now: defined in encoder.cpp, whose encoders inline them.
   void value(Value const& v) noexcept;
   void object(Object const& o, std::string_view skip_key = {}) noexcept;
   void timestamp(Timestamp t) noexcept;
