@@ -2,114 +2,21 @@
 
 #include <cmath>
 
-#include "client_core.hpp"
-#include "common/fast_clock.hpp"
 #include "message/message_id.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {
 
-// ---- MessageArena ----
-
-
-char* MessageArena::grow(std::size_t n) noexcept {
-  if (status_ != Status::ok) return nullptr;
-  std::size_t const used = size();
-  // Reservations are exact for anything large (see string()), so a message that cannot fit its
-  // limit plus a small slack for number reservations is too large already.
-  constexpr std::size_t slack = 64;
-  if (used + n > core_.config.max_message_bytes + slack) {
-    fail(Status::message_too_large);
-    return nullptr;
-  }
-  Block* fresh = core_.next_block(producer_);
-  if (fresh == nullptr) {
-    fail(core_.closed.load(std::memory_order_relaxed) ? core_.refusal() : Status::queue_full);
-    return nullptr;
-  }
-  // Copy the draft before the old block is retired: once retired it may be reused at once.
-  if (used > 0) std::memcpy(fresh->data(), begin_, used);
-  core_.producers_.retire_block(producer_);
-  producer_.block.store(fresh, std::memory_order_relaxed);
-  producer_.pos = 0;
-  begin_ = fresh->data();
-  cur_ = begin_ + used;
-  end_ = begin_ + fresh->capacity;
-  return cur_;
-}
+// ---- MessageArena: the encoding members ----
+// Here rather than in message_arena.cpp so that the encoders below inline them.
 
 void MessageArena::value(Value const& v) noexcept { encode_value(*this, v); }
 void MessageArena::object(Object const& o, std::string_view skip_key) noexcept { encode_object(*this, o, skip_key); }
 void MessageArena::timestamp(Timestamp t) noexcept {
   if (char* p = reserve(max_timestamp_size)) cur_ = write_timestamp(p, t);
 }
-
-namespace {
-// The last millisecond this thread formatted: at high rates most messages share it, and a copy
-// of 26 bytes replaces the formatting.
-struct NowCache {
-  std::int64_t millis = -1;
-  std::size_t length = 0;
-  char text[max_timestamp_size] = {};
-};
-thread_local NowCache now_cache;
-}  // namespace
-
-char* write_now_timestamp(char* out) noexcept {
-  using namespace std::chrono;
-  std::int64_t const millis = duration_cast<milliseconds>(fast_now().time_since_epoch()).count();
-  NowCache& cache = now_cache;
-  if (cache.millis != millis) {
-    char* end = write_timestamp(cache.text, system_clock::time_point(milliseconds(millis)));
-    cache.length = static_cast<std::size_t>(end - cache.text);
-    cache.millis = millis;
-  }
-  copy_short(out, cache.text, cache.length);
-  return out + cache.length;
-}
-
 void MessageArena::now() noexcept {
   if (char* p = reserve(max_timestamp_size)) cur_ = write_now_timestamp(p);
-}
-
-void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
-  constexpr std::string_view id_key = R"(,"messageId":")";
-  constexpr std::string_view time_key = R"(,"timestamp":)";
-  char* p = reserve(2 + id_key.size() + UuidGenerator::size + 1 + time_key.size() + max_timestamp_size);
-  if (p == nullptr) return;
-  if (close_fields) *p++ = '}';
-  if (add_message_id) {
-    std::memcpy(p, id_key.data(), id_key.size());
-    p = producer_.uuid.write(p + id_key.size());
-    *p++ = '"';
-  }
-  if (add_timestamp) {
-    std::memcpy(p, time_key.data(), time_key.size());
-    p = write_now_timestamp(p + time_key.size());
-  }
-  *p++ = '}';
-  cur_ = p;
-}
-void MessageArena::uuid() noexcept {
-  if (char* p = reserve(UuidGenerator::size + 2)) {
-    *p++ = '"';
-    p = producer_.uuid.write(p);
-    *p++ = '"';
-    cur_ = p;
-  }
-}
-
-
-void MessageArena::discard() noexcept {
-  producer_.draft = 0;
-  cur_ = begin_;
-}
-
-Status MessageArena::finish() noexcept {
-  if (status_ == Status::ok && size() > core_.config.max_message_bytes) fail(Status::message_too_large);
-  if (status_ == Status::ok) status_ = core_.push(producer_, static_cast<std::uint32_t>(size()));
-  if (status_ != Status::ok) discard();
-  return status_;
 }
 
 // ---- validation ----

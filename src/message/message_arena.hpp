@@ -10,6 +10,7 @@
 
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
+#include "message/copy_short.hpp"
 #include "message/json_primitives.hpp"
 #include "message/value_encoding.hpp"
 #include "queue/producer.hpp"
@@ -17,29 +18,6 @@
 namespace htevents::inline v0::detail {
 
 class ClientCore;
-
-// Writes the quoted time of the call to the millisecond; the text is formatted once per
-// millisecond per thread. `out` needs max_timestamp_size bytes.
-char* write_now_timestamp(char* out) noexcept;
-
-// memcpy for the short, run-time-sized literals of the encoder (keys with their punctuation,
-// type prefixes): overlapping fixed-size moves instead of a libc call per piece.
-inline void copy_short(char* dst, char const* src, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n > 16 && n <= 32) {
-    std::memcpy(dst, src, 16);
-    std::memcpy(dst + n - 16, src + n - 16, 16);
-  } else if (n >= 4 && n < 8) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else if (n < 4) {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-  } else {
-    std::memcpy(dst, src, n);
-  }
-}
 
 class MessageArena {
  public:
@@ -79,6 +57,7 @@ class MessageArena {
   void integer(std::int64_t v) noexcept;
   void integer(std::uint64_t v) noexcept;
   void number(double v) noexcept;
+  // value, object, timestamp and now: defined in encoder.cpp, whose encoders inline them.
   void value(Value const& v) noexcept;
   void object(Object const& o, std::string_view skip_key = {}) noexcept;
   void timestamp(Timestamp t) noexcept;

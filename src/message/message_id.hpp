@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "message/json_primitives.hpp"
+#include "message/json_string.hpp"
 
 namespace htevents::inline v0::detail {
 

@@ -10,7 +10,9 @@
 
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
-#include "message/json_primitives.hpp"
+#include "message/json_string.hpp"
+#include "message/json_time.hpp"
+#include "message/json_validation.hpp"
 
 namespace htevents::inline v0::detail {
 

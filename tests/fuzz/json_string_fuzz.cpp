@@ -2,8 +2,8 @@
 //
 // Build and run (from the repository root):
 //   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-//     -pthread -DSIMDJSON_THREADS_ENABLED=1 -Isrc tests/fuzz/json_string_fuzz.cpp \
-//     src/message/json_primitives.cpp -lsimdjson -o /tmp/json_string_fuzz
+//     -pthread -DSIMDJSON_THREADS_ENABLED=1 -Iinclude -Isrc tests/fuzz/json_string_fuzz.cpp \
+//     src/message/json_*.cpp src/message/uuid.cpp src/common/fast_clock.cpp -lsimdjson -o /tmp/json_string_fuzz
 //   mkdir -p /tmp/json_string_corpus && /tmp/json_string_fuzz -max_total_time=60 /tmp/json_string_corpus
 //
 // Checks, for any input bytes:

@@ -1,14 +1,14 @@
 // `htevents load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
 // from T threads to a local collector, closes the client, and reports throughput, CPU, memory,
 // wire bytes and per-call enqueue latency, verified against the collector's unique count.
+// Options: load_options.*, latency histogram: latency_histogram.hpp, local collector:
+// local_collector.*, CPU sampling: thread_cpu.*, paced mode: paced_run.*.
 #include <pthread.h>
 #include <sys/resource.h>
 #include <x86intrin.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/latency_histogram.hpp"
+#include "cli/load_options.hpp"
 #include "cli/local_collector.hpp"
 #include "cli/paced_run.hpp"
 #include "cli/thread_cpu.hpp"
@@ -33,155 +35,7 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents load [options]
-
-Sends N W1 events (track "Order completed", userId "user-<i>", properties total, currency,
-product_id, quantity, coupon) from T threads, closes the client, and reports how fast they were
-delivered, what it cost, and whether the collector received every one of them exactly once.
-
-Without --endpoint a local collector is started on 127.0.0.1 (the htevents-collector program
-as a child process when it is found next to this one, else inside this process).
-
-Options (also --name=value):
-  --events N            events to send (default 1000000)
-  --threads T           sending threads (default 8)
-  --endpoint URL        send there instead of a local collector (no verification)
-  --compression C       zstd | gzip | none (default zstd, level 1)
-  --api A               fast (client.track(...)...send(), default) | struct (enqueue(Track{...}))
-  --stall               the collector answers every batch with 503: measures memory with a
-                        stalled endpoint (Backpressure::drop_newest); passes when peak RSS stays
-                        within max_queue_bytes + 32 MiB
-  --max-queue-mb M      Config::max_queue_bytes in MiB (default 64)
-  --rate R              paced mode: R W1 events per second from one thread (0 = idle, a
-                        client with nothing queued) for --duration seconds, default Config;
-                        reports the client's CPU beyond the pacing loop as % of one core
-                        (tools/paced.sh runs the table of docs/benchmarks.md)
-  --duration S          paced mode: the measured window in seconds (default 10)
-  --json                one JSON object on stdout instead of the report
-  --help                this text
-
-Events are sent with the default Backpressure::block (a full queue makes enqueue wait up to
-100 ms). Exit code: 0 when verified, 1 when an event was not accepted, the collector's unique
-count differs from the delivered count, or anything failed (or, with --stall, when peak RSS is over budget), 2 on usage errors.
-)";
-
-
-struct Options {
-  std::uint64_t events = 1'000'000;
-  unsigned threads = 8;
-  std::string endpoint;
-  Compression compression = Compression::zstd;
-  bool struct_api = false;
-  bool stall = false;
-  std::size_t max_queue_mb = 64;
-  std::optional<std::uint64_t> rate;  // set: paced mode (paced_run.hpp)
-  double duration = 10;
-  bool json = false;
-  bool help = false;
-};
-
-using flags::parse_number;
 using flags::UsageError;
-
-Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg(argv[i]);
-    std::optional<std::string_view> inline_value;
-    if (auto const eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    auto next = [&]() -> std::string_view {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= argc) throw UsageError(std::string(arg) + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") o.help = true;
-    else if (arg == "--events") o.events = parse_number<std::uint64_t>(arg, next());
-    else if (arg == "--threads") o.threads = parse_number<unsigned>(arg, next());
-    else if (arg == "--endpoint") o.endpoint = std::string(next());
-    else if (arg == "--compression") {
-      std::string_view const v = next();
-      if (v == "zstd") o.compression = Compression::zstd;
-      else if (v == "gzip") o.compression = Compression::gzip;
-      else if (v == "none") o.compression = Compression::none;
-      else throw UsageError("--compression must be zstd, gzip or none");
-    } else if (arg == "--api") {
-      std::string_view const v = next();
-      if (v == "fast") o.struct_api = false;
-      else if (v == "struct") o.struct_api = true;
-      else throw UsageError("--api must be fast or struct");
-    } else if (arg == "--stall") o.stall = true;
-    else if (arg == "--max-queue-mb") o.max_queue_mb = parse_number<std::size_t>(arg, next());
-    else if (arg == "--rate") o.rate = parse_number<std::uint64_t>(arg, next());
-    else if (arg == "--duration") o.duration = parse_number<double>(arg, next());
-    else if (arg == "--json") o.json = true;
-    else throw UsageError("unknown option '" + std::string(arg) + "'");
-  }
-  if (o.threads == 0 || o.threads > 1024) throw UsageError("--threads must be 1..1024");
-  if (o.events == 0) throw UsageError("--events must be at least 1");
-  if (o.max_queue_mb == 0) throw UsageError("--max-queue-mb must be at least 1");
-  if (o.stall && !o.endpoint.empty()) throw UsageError("--stall uses its own local collector: drop --endpoint");
-  if (o.rate && (o.stall || !o.endpoint.empty() || o.struct_api))
-    throw UsageError("--rate sends fast-path W1 events to its own local collector: drop --stall, --endpoint and --api");
-  if (!(o.duration > 0 && o.duration <= 3600)) throw UsageError("--duration must be more than 0 and at most 3600");
-  if (o.rate && *o.rate > 1'000'000) throw UsageError("--rate must be at most 1000000 (a trickle benchmark)");
-  return o;
-}
-
-// --- latency histogram ---------------------------------------------------------------------------
-
-// Log-linear: values below 2^sub_bits (ticks) are exact, above that 2^sub_bits buckets per power of
-// two (relative error under 1/2^sub_bits = 3%). Fixed size, recorded without allocating.
-class Histogram {
- public:
-  static constexpr unsigned sub_bits = 5;
-  static constexpr unsigned sub = 1u << sub_bits;
-  static constexpr std::size_t buckets = (64 - sub_bits + 1) * sub;
-
-  void record(std::uint64_t ns) noexcept {
-    ++counts_[index(ns)];
-    max_ = std::max(max_, ns);
-    ++total_;
-  }
-  void merge(Histogram const& other) noexcept {
-    for (std::size_t k = 0; k < buckets; ++k) counts_[k] += other.counts_[k];
-    max_ = std::max(max_, other.max_);
-    total_ += other.total_;
-  }
-  // The upper bound of the bucket holding the q-quantile (0 < q <= 1).
-  std::uint64_t quantile(double q) const noexcept {
-    if (total_ == 0) return 0;
-    auto const rank = static_cast<std::uint64_t>(q * static_cast<double>(total_) + 0.5);
-    std::uint64_t seen = 0;
-    for (std::size_t k = 0; k < buckets; ++k) {
-      seen += counts_[k];
-      if (seen >= std::max<std::uint64_t>(rank, 1)) return std::min(upper(k), max_);
-    }
-    return max_;
-  }
-  std::uint64_t max() const noexcept { return max_; }
-
- private:
-  static std::size_t index(std::uint64_t v) noexcept {
-    if (v < sub) return static_cast<std::size_t>(v);
-    unsigned const msb = 63u - static_cast<unsigned>(std::countl_zero(v));  // >= sub_bits
-    unsigned const shift = msb - sub_bits;
-    std::uint64_t const mantissa = (v >> shift) - sub;  // 0..sub-1
-    return (shift + 1) * sub + static_cast<std::size_t>(mantissa);
-  }
-  static std::uint64_t upper(std::size_t k) noexcept {
-    if (k < sub) return k;
-    std::size_t const shift = k / sub - 1;
-    std::uint64_t const mantissa = k % sub + sub;
-    return ((mantissa + 1) << shift) - 1;
-  }
-
-  std::array<std::uint64_t, buckets> counts_{};
-  std::uint64_t max_ = 0;
-  std::uint64_t total_ = 0;
-};
 
 // --- W1 -----------------------------------------------------------------------------------------
 
@@ -240,7 +94,7 @@ struct Result {
   bool verified = false;
 };
 
-int run(Options const& o) {
+int run(LoadOptions const& o) {
   std::unique_ptr<LocalCollector> local;
   std::string endpoint = o.endpoint;
   std::string where = "the given endpoint (not verified)";
@@ -434,9 +288,9 @@ int run(Options const& o) {
 
 int load_command(int argc, char** argv) {
   try {
-    Options const options = parse_args(argc, argv);
+    LoadOptions const options = parse_load_args(argc, argv);
     if (options.help) {
-      std::fputs(usage.data(), stdout);
+      std::fputs(load_usage.data(), stdout);
       return 0;
     }
     if (options.rate) {

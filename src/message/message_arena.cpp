@@ -1,0 +1,78 @@
+#include "message/message_arena.hpp"
+
+#include <cstring>
+
+#include "client_core.hpp"
+#include "message/json_time.hpp"
+#include "message/uuid.hpp"
+#include "message/value_encoding.hpp"
+
+namespace htevents::inline v0::detail {
+
+char* MessageArena::grow(std::size_t n) noexcept {
+  if (status_ != Status::ok) return nullptr;
+  std::size_t const used = size();
+  // Reservations are exact for anything large (see encode_string), so a message that cannot fit its
+  // limit plus a small slack for number reservations is too large already.
+  constexpr std::size_t slack = 64;
+  if (used + n > core_.config.max_message_bytes + slack) {
+    fail(Status::message_too_large);
+    return nullptr;
+  }
+  Block* fresh = core_.next_block(producer_);
+  if (fresh == nullptr) {
+    fail(core_.closed.load(std::memory_order_relaxed) ? core_.refusal() : Status::queue_full);
+    return nullptr;
+  }
+  // Copy the draft before the old block is retired: once retired it may be reused at once.
+  if (used > 0) std::memcpy(fresh->data(), begin_, used);
+  core_.producers_.retire_block(producer_);
+  producer_.block.store(fresh, std::memory_order_relaxed);
+  producer_.pos = 0;
+  begin_ = fresh->data();
+  cur_ = begin_ + used;
+  end_ = begin_ + fresh->capacity;
+  return cur_;
+}
+
+void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
+  constexpr std::string_view id_key = R"(,"messageId":")";
+  constexpr std::string_view time_key = R"(,"timestamp":)";
+  char* p = reserve(2 + id_key.size() + UuidGenerator::size + 1 + time_key.size() + max_timestamp_size);
+  if (p == nullptr) return;
+  if (close_fields) *p++ = '}';
+  if (add_message_id) {
+    std::memcpy(p, id_key.data(), id_key.size());
+    p = producer_.uuid.write(p + id_key.size());
+    *p++ = '"';
+  }
+  if (add_timestamp) {
+    std::memcpy(p, time_key.data(), time_key.size());
+    p = write_now_timestamp(p + time_key.size());
+  }
+  *p++ = '}';
+  cur_ = p;
+}
+
+void MessageArena::uuid() noexcept {
+  if (char* p = reserve(UuidGenerator::size + 2)) {
+    *p++ = '"';
+    p = producer_.uuid.write(p);
+    *p++ = '"';
+    cur_ = p;
+  }
+}
+
+void MessageArena::discard() noexcept {
+  producer_.draft = 0;
+  cur_ = begin_;
+}
+
+Status MessageArena::finish() noexcept {
+  if (status_ == Status::ok && size() > core_.config.max_message_bytes) fail(Status::message_too_large);
+  if (status_ == Status::ok) status_ = core_.push(producer_, static_cast<std::uint32_t>(size()));
+  if (status_ != Status::ok) discard();
+  return status_;
+}
+
+}  // namespace htevents::inline v0::detail
