@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "htevents/config.hpp"
+#include "htevents/export.hpp"
 #include "htevents/message.hpp"
 #include "htevents/stats.hpp"
 #include "htevents/status.hpp"
@@ -16,7 +17,7 @@
 namespace htevents {
 inline namespace v0 {
 
-class Client {
+class HTEVENTS_EXPORT Client {
  public:
   /// Validates the write key and config as validate() does (throws ConfigError naming the
   /// field), then starts the serializer and sender threads. If the system refuses a thread,
@@ -66,7 +67,7 @@ class Client {
 };
 
 /// The library version, from CMake's project(): "X.Y.Z".
-[[nodiscard]] std::string_view version() noexcept;
+[[nodiscard]] HTEVENTS_EXPORT std::string_view version() noexcept;
 
 }  // namespace v0
 }  // namespace htevents

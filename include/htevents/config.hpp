@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "htevents/export.hpp"
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
 
@@ -37,7 +38,7 @@ enum class FailureReason : std::uint8_t {
   deadline,           ///< close() timed out before it could be delivered
   evicted,            ///< Backpressure::drop_oldest made room for newer messages
 };
-[[nodiscard]] std::string_view to_string(FailureReason reason) noexcept;
+[[nodiscard]] HTEVENTS_EXPORT std::string_view to_string(FailureReason reason) noexcept;
 
 /// One delivered batch, for on_success.
 struct Delivery {
@@ -59,7 +60,7 @@ struct Failure {
 
 /// Thrown by validate() and the Client constructor when the write key or a Config field is
 /// unusable; the message names it ("htevents: Config::batch_size must be ...").
-class ConfigError : public std::invalid_argument {
+class HTEVENTS_EXPORT ConfigError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
@@ -130,9 +131,9 @@ struct Config {
 /// connection, no libcurl. Throws ConfigError naming the first unusable field; the rules are in
 /// docs/configuration.md. Use it to check a configuration when it is loaded, before a Client
 /// is due.
-void validate(Config const& config);
+HTEVENTS_EXPORT void validate(Config const& config);
 /// The same, after checking the write key (neither empty nor only white space).
-void validate(std::string_view write_key, Config const& config);
+HTEVENTS_EXPORT void validate(std::string_view write_key, Config const& config);
 
 }  // namespace v0
 }  // namespace htevents

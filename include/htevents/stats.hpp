@@ -6,12 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include "htevents/export.hpp"
 #include "htevents/status.hpp"
 
 namespace htevents {
 inline namespace v0 {
 
-struct Stats {
+struct HTEVENTS_EXPORT Stats {
   // Counters.
   std::uint64_t enqueued = 0;   ///< accepted by enqueue (Status::ok)
   std::uint64_t rejected = 0;   ///< refused by enqueue, all reasons

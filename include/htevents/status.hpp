@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "htevents/export.hpp"
+
 namespace htevents {
 inline namespace v0 {
 
@@ -27,7 +29,7 @@ enum class Status : std::uint8_t {
 inline constexpr std::size_t status_count = 13;
 
 /// A sentence naming the problem and what to do about it. Static storage; does not allocate.
-[[nodiscard]] std::string_view to_string(Status status) noexcept;
+[[nodiscard]] HTEVENTS_EXPORT std::string_view to_string(Status status) noexcept;
 
 }  // namespace v0
 }  // namespace htevents

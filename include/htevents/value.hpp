@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "htevents/export.hpp"
+
 namespace htevents {
 inline namespace v0 {
 
@@ -34,7 +36,7 @@ struct RawJson {
 };
 
 /// A JSON array: a sequence of Value.
-class Array {
+class HTEVENTS_EXPORT Array {
  public:
   Array() = default;
   Array(std::initializer_list<Value> items);
@@ -53,7 +55,7 @@ class Array {
 
 /// A JSON object: string keys to Value, insertion order kept (that is the order on the wire).
 /// Keys are not deduplicated by the constructor; `set` inserts or replaces.
-class Object {
+class HTEVENTS_EXPORT Object {
  public:
   Object() = default;
   Object(std::initializer_list<Member> members);

@@ -11,23 +11,6 @@
 namespace htevents::inline v0::detail {
 namespace {
 
-std::string_view type_prefix(MessageType type) noexcept {
-  switch (type) {
-    case MessageType::identify: return R"({"type":"identify")";
-    case MessageType::track: return R"({"type":"track","event":)";
-    case MessageType::page: return R"({"type":"page")";
-    case MessageType::screen: return R"({"type":"screen")";
-    case MessageType::group: return R"({"type":"group","groupId":)";
-    case MessageType::alias: return R"({"type":"alias","previousId":)";
-  }
-  return {};
-}
-
-std::string_view fields_key(MessageType type) noexcept {
-  bool const traits = type == MessageType::identify || type == MessageType::group;
-  return traits ? std::string_view(R"(,"traits":{)") : std::string_view(R"(,"properties":{)");
-}
-
 // What the head argument of track/group/alias must not be without.
 Status head_status(MessageType type, std::string_view head) noexcept {
   if (!head.empty()) return Status::ok;
@@ -81,11 +64,11 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
   MessageArena out(*client, *producer_);
-  out.raw(type_prefix(type));
+  out.raw(wire::head(type));
   // track, group and alias: the prefix ends with the head's key. page and screen: the name is
   // optional. identify: no head.
   bool const head_is_name = type == MessageType::page || type == MessageType::screen;
-  if (head_is_name && !head.empty()) out.raw(R"(,"name":)");
+  if (head_is_name && !head.empty()) out.raw(wire::name_key);
   if (type != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
   keep(out);
 }
@@ -138,6 +121,14 @@ void WriterCore::top_string(std::string_view key, std::string_view value) noexce
   keep(out);
 }
 
+void WriterCore::top_fragment(std::string_view key_and_colon, std::string_view value) noexcept {
+  if (!top_level_allowed()) return;
+  MessageArena out = resume(*client_, *producer_, cur_);
+  out.raw(key_and_colon);
+  out.string(value);
+  keep(out);
+}
+
 void WriterCore::top_object(std::string_view key, Object const& value) noexcept {
   if (!top_level_allowed() || value.empty()) return;
   MessageArena out = resume(*client_, *producer_, cur_);
@@ -148,13 +139,13 @@ void WriterCore::top_object(std::string_view key, Object const& value) noexcept 
 
 void WriterCore::user_id_slow(std::string_view id) noexcept {
   if (id.empty()) return;
-  top_string("userId", id);
+  top_fragment(wire::user_id_key, id);
   has_user_ = true;
 }
 
 void WriterCore::anonymous_id_slow(std::string_view id) noexcept {
   if (id.empty()) return;
-  top_string("anonymousId", id);
+  top_fragment(wire::anonymous_id_key, id);
   has_anonymous_ = true;
 }
 
@@ -164,14 +155,14 @@ void WriterCore::message_id(std::string_view id) noexcept {
     if (status_ == Status::ok) status_ = Status::invalid_message_id;  // send() reports it
     return;
   }
-  top_string("messageId", id);
+  top_fragment(wire::message_id_key, id);
   has_message_id_ = true;
 }
 
 void WriterCore::timestamp(Timestamp t) noexcept {
   if (!top_level_allowed()) return;
   MessageArena out = resume(*client_, *producer_, cur_);
-  out.raw(R"(,"timestamp":)");
+  out.raw(wire::timestamp_key);
   out.timestamp(t);
   keep(out);
   has_timestamp_ = true;
@@ -184,7 +175,7 @@ void WriterCore::slow_member(std::string_view key, WriteValue&& write_value) noe
   MessageArena out = resume(*client_, *producer_, cur_);
   bool const comma = fields_open_;
   if (!fields_open_) {
-    out.raw(fields_key(type_));
+    out.raw(wire::fields_open(type_));
     fields_open_ = true;
   }
   out.key(key, comma);

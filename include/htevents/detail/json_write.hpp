@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "htevents/export.hpp"
+
 namespace htevents {
 inline namespace v0 {
 namespace detail {
@@ -36,7 +38,7 @@ constexpr std::size_t max_json_string_size(std::size_t n) noexcept { return 6 * 
 /// `out` must have room for json_string_size(s) bytes (max_json_string_size(s.size()) always
 /// suffices). Writes exactly json_string_size(s) bytes and never touches anything past them.
 /// `out` must not overlap `s`. Does not allocate memory. Thread-safe.
-char* write_json_string(char* out, std::string_view s) noexcept;
+HTEVENTS_EXPORT char* write_json_string(char* out, std::string_view s) noexcept;
 
 /// write_json_string for a C string held in a `char[Size + 1]` array, typically a literal key
 /// or value of the fast-path writer: when its Size bytes are plain ASCII (no control byte, so
@@ -78,9 +80,9 @@ constexpr std::size_t max_integer_size = 20;
 
 /// Writes `v` in decimal (a leading `-` when negative). Writes only the returned range;
 /// `out` must have room for max_integer_size bytes. Does not allocate memory. Thread-safe.
-char* write_integer(char* out, std::int64_t v) noexcept;
+HTEVENTS_EXPORT char* write_integer(char* out, std::int64_t v) noexcept;
 /// Unsigned overload of write_integer.
-char* write_integer(char* out, std::uint64_t v) noexcept;
+HTEVENTS_EXPORT char* write_integer(char* out, std::uint64_t v) noexcept;
 
 /// Bound on write_double's output (the longest shortest form is 24 bytes,
 /// e.g. "-2.2250738585072014e-308").
@@ -94,7 +96,7 @@ constexpr std::size_t max_double_size = 32;
 /// Precondition: std::isfinite(v) (the encoder rejects NaN and infinities before this).
 /// Writes only the returned range; `out` must have room for max_double_size bytes.
 /// Does not allocate memory. Thread-safe.
-char* write_double(char* out, double v) noexcept;
+HTEVENTS_EXPORT char* write_double(char* out, double v) noexcept;
 
 }  // namespace detail
 }  // namespace v0

@@ -1,0 +1,58 @@
+#pragma once
+// Not part of the API: the JSON fragments of a message that the fast path writes, in one
+// table shared by the inline writer (detail/writer_core.hpp) and its out-of-line half
+// (src/message/writer.cpp), so that both write the same bytes. May change in any release.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace htevents {
+inline namespace v0 {
+namespace detail {
+
+enum class MessageType : std::uint8_t { identify, track, page, screen, group, alias };
+
+namespace wire {
+
+// The opening of each message, up to the key of its head argument where it has one.
+inline constexpr std::string_view identify_head = R"({"type":"identify")";
+inline constexpr std::string_view track_head = R"({"type":"track","event":)";
+inline constexpr std::string_view page_head = R"({"type":"page")";
+inline constexpr std::string_view screen_head = R"({"type":"screen")";
+inline constexpr std::string_view group_head = R"({"type":"group","groupId":)";
+inline constexpr std::string_view alias_head = R"({"type":"alias","previousId":)";
+
+// Top-level keys, with their leading comma and trailing colon.
+inline constexpr std::string_view name_key = R"(,"name":)";
+inline constexpr std::string_view user_id_key = R"(,"userId":)";
+inline constexpr std::string_view anonymous_id_key = R"(,"anonymousId":)";
+inline constexpr std::string_view message_id_key = R"(,"messageId":)";
+inline constexpr std::string_view timestamp_key = R"(,"timestamp":)";
+
+// The fields object: properties for track, page and screen; traits for identify and group.
+inline constexpr std::string_view properties_open = R"(,"properties":{)";
+inline constexpr std::string_view traits_open = R"(,"traits":{)";
+inline constexpr std::size_t max_fields_open = std::max(properties_open.size(), traits_open.size());
+
+constexpr std::string_view head(MessageType type) noexcept {
+  switch (type) {
+    case MessageType::identify: return identify_head;
+    case MessageType::track: return track_head;
+    case MessageType::page: return page_head;
+    case MessageType::screen: return screen_head;
+    case MessageType::group: return group_head;
+    case MessageType::alias: return alias_head;
+  }
+  return {};
+}
+
+constexpr std::string_view fields_open(MessageType type) noexcept {
+  return type == MessageType::identify || type == MessageType::group ? traits_open : properties_open;
+}
+
+}  // namespace wire
+}  // namespace detail
+}  // namespace v0
+}  // namespace htevents
