@@ -12,11 +12,10 @@
 #include "htevents/value.hpp"
 #include "message/json_primitives.hpp"
 #include "message/value_encoding.hpp"
+#include "queue/intake.hpp"
 #include "queue/producer.hpp"
 
 namespace htevents::inline v0::detail {
-
-class ClientCore;
 
 // Writes the quoted time of the call to the millisecond; the text is formatted once per
 // millisecond per thread. `out` needs max_timestamp_size bytes.
@@ -44,7 +43,7 @@ inline void copy_short(char* dst, char const* src, std::size_t n) noexcept {
 class MessageArena {
  public:
   // Resumes the producer's draft (empty for a new message).
-  MessageArena(ClientCore& core, Producer& producer) noexcept : core_(core), producer_(producer) {
+  MessageArena(Intake& intake, Producer& producer) noexcept : intake_(intake), producer_(producer) {
     if (Block* block = producer.block.load(std::memory_order_relaxed); block != nullptr) {
       begin_ = block->data() + producer.pos;
       cur_ = begin_ + producer.draft;
@@ -109,7 +108,7 @@ class MessageArena {
  private:
   char* grow(std::size_t n) noexcept;
 
-  ClientCore& core_;
+  Intake& intake_;
   Producer& producer_;
   char* begin_ = nullptr;
   char* cur_ = nullptr;
