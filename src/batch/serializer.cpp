@@ -146,7 +146,7 @@ void Serializer::flush_releases() noexcept {
 void Serializer::close_batch() noexcept {
   if (current_ == nullptr || current_->messages.empty()) return;
   ByteBuffer& body = current_->body;
-  uuid_.write(current_->id.data());
+  ids_.assign(*current_);
   envelope_.close(*current_, std::chrono::system_clock::now());
   current_->sent_at_written = std::chrono::steady_clock::now();
   links_.counters.bytes_uncompressed.fetch_add(body.size(), std::memory_order_relaxed);

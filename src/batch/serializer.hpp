@@ -16,6 +16,7 @@
 
 #include "batch/batch.hpp"
 #include "batch/batch_channel.hpp"
+#include "batch/batch_ids.hpp"
 #include "batch/compressor.hpp"
 #include "batch/envelope.hpp"
 #include "batch/progress.hpp"
@@ -25,7 +26,6 @@
 #include "common/logger.hpp"
 #include "htevents/config.hpp"
 #include "htevents/value.hpp"
-#include "message/json_primitives.hpp"
 #include "queue/intake.hpp"
 
 namespace htevents::inline v0::detail {
@@ -99,7 +99,7 @@ class Serializer {
   Batch* current_ = nullptr;
   std::chrono::steady_clock::time_point batch_started_{};
   Compressor compressor_;
-  UuidGenerator uuid_;
+  BatchIds ids_;
   Envelope envelope_;
   std::uint64_t serial_ = 0;
   std::uint64_t consumed_ = 0;       // mirrors counters.consumed

@@ -313,7 +313,7 @@ std::unique_ptr<Batch> Sender::make_piece(Batch& from, std::size_t first, std::s
   piece->last_error = from.last_error;
   Envelope::open(*piece);
   for (std::size_t i = first; i < end; ++i) Envelope::append(*piece, from.message(i));
-  uuid_.write(piece->id.data());  // a new batch: its own messageId
+  ids_.assign(*piece);  // a new batch: its own messageId
   envelope_.close(*piece, std::chrono::system_clock::now());
   piece->sent_at_written = std::chrono::steady_clock::now();
   Compression encoding = from.encoding;

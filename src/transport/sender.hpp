@@ -20,6 +20,7 @@
 
 #include "batch/batch.hpp"
 #include "batch/batch_channel.hpp"
+#include "batch/batch_ids.hpp"
 #include "batch/compressor.hpp"
 #include "batch/envelope.hpp"
 #include "common/callbacks.hpp"
@@ -28,7 +29,6 @@
 #include "common/logger.hpp"
 #include "htevents/config.hpp"
 #include "htevents/value.hpp"
-#include "message/json_primitives.hpp"
 #include "transport/http_transport.hpp"
 #include "transport/retry.hpp"
 
@@ -104,7 +104,7 @@ class Sender {
   std::vector<Batch*> waiting_;  // waiting for their retry time
   Compressor compressor_;        // re-encodes a batch (fresh sentAt, refused encoding, pieces)
   Envelope envelope_;            // rewrites sentAt, builds the pieces of split batches
-  UuidGenerator uuid_;           // batch messageIds of the pieces
+  BatchIds ids_;                 // batch messageIds of the pieces
   // By Compression value. proven_: has had a 2xx from this endpoint, so a 400 to it is about
   // the messages. refused_: answered 415 (or 400 before any 2xx): every batch still holding it
   // is re-encoded before it is sent.
