@@ -46,9 +46,9 @@ class Intake {
   // --- producer side (hot path) ---
   Producer* this_thread_producer() noexcept { return producers_.for_this_thread(client_id_); }
   // Marks `producer` busy and checks `closed`: false means closed. Store-load handshake with
-  // stop(): either stop_and_wait sees `active` and waits for this enqueue, or this load sees
-  // `closed`. The store-load order comes from an asymmetric barrier: a compiler barrier here,
-  // membarrier(2) in stop(), instead of a locked instruction per message.
+  // stop(): either wait_for_enqueues_in_progress() sees `active` and waits for this enqueue,
+  // or this load sees `closed`. The store-load order comes from an asymmetric barrier: a
+  // compiler barrier here, membarrier(2) in stop(), instead of a locked instruction per message.
   bool begin_enqueue(Producer& producer) noexcept {
     producer.active.store(true, std::memory_order_relaxed);
     light_barrier();
