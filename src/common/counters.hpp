@@ -23,10 +23,6 @@ struct PipelineCounters {
   std::atomic<std::uint64_t> deadline_failures{0};
   std::atomic<std::uint64_t> batches_split{0};   // batches split after a 400 or 413 (sender)
   std::atomic<std::uint64_t> split_requests{0};  // requests for the pieces of split batches
-
-  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
-    counter.fetch_add(n, std::memory_order_relaxed);
-  }
 };
 
 }  // namespace htevents::inline v0::detail
