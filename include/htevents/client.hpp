@@ -20,10 +20,11 @@ inline namespace v0 {
 class HTEVENTS_EXPORT Client {
  public:
   /// Validates the write key and config as validate() does (throws ConfigError naming the
-  /// field), then starts the serializer and sender threads. If the system refuses a thread,
-  /// throws the std::system_error of std::thread, after stopping and joining the thread already
-  /// started (nothing is left running). Nothing else throws, here or later, but std::bad_alloc
-  /// for the client's buffers.
+  /// field), then starts the serializer and sender threads. Throws std::runtime_error when
+  /// libcurl cannot start (its global init, a handle, the request headers), and if the system
+  /// refuses a thread, the std::system_error of std::thread, after stopping and joining the
+  /// thread already started. Either way nothing is left running or allocated. Nothing else
+  /// throws, here or later, but std::bad_alloc for the client's buffers.
   explicit Client(std::string write_key, Config config = {});
   /// close(config.request_timeout): bounded, never hangs.
   ~Client();

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "htevents_version.hpp"
+#include "message/json_primitives.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {

@@ -13,7 +13,6 @@
 #include "batch/batch.hpp"
 #include "htevents/status.hpp"
 #include "htevents/value.hpp"
-#include "message/json_primitives.hpp"
 
 namespace htevents::inline v0::detail {
 

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "client_core.hpp"
 #include "message/json_time.hpp"
 #include "message/uuid.hpp"
 #include "message/value_encoding.hpp"
@@ -15,18 +14,18 @@ char* MessageArena::grow(std::size_t n) noexcept {
   // Reservations are exact for anything large (see encode_string), so a message that cannot fit its
   // limit plus a small slack for number reservations is too large already.
   constexpr std::size_t slack = 64;
-  if (used + n > core_.config.max_message_bytes + slack) {
+  if (used + n > intake_.options().max_message_bytes + slack) {
     fail(Status::message_too_large);
     return nullptr;
   }
-  Block* fresh = core_.next_block(producer_);
+  Block* fresh = intake_.next_block(producer_);
   if (fresh == nullptr) {
-    fail(core_.closed.load(std::memory_order_relaxed) ? core_.refusal() : Status::queue_full);
+    fail(intake_.closed() ? intake_.refusal() : Status::queue_full);
     return nullptr;
   }
   // Copy the draft before the old block is retired: once retired it may be reused at once.
   if (used > 0) std::memcpy(fresh->data(), begin_, used);
-  core_.producers_.retire_block(producer_);
+  intake_.retire_block(producer_);
   producer_.block.store(fresh, std::memory_order_relaxed);
   producer_.pos = 0;
   begin_ = fresh->data();
@@ -69,8 +68,8 @@ void MessageArena::discard() noexcept {
 }
 
 Status MessageArena::finish() noexcept {
-  if (status_ == Status::ok && size() > core_.config.max_message_bytes) fail(Status::message_too_large);
-  if (status_ == Status::ok) status_ = core_.push(producer_, static_cast<std::uint32_t>(size()));
+  if (status_ == Status::ok && size() > intake_.options().max_message_bytes) fail(Status::message_too_large);
+  if (status_ == Status::ok) status_ = intake_.push(producer_, static_cast<std::uint32_t>(size()));
   if (status_ != Status::ok) discard();
   return status_;
 }

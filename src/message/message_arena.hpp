@@ -13,16 +13,16 @@
 #include "message/copy_short.hpp"
 #include "message/json_primitives.hpp"
 #include "message/value_encoding.hpp"
+#include "queue/intake.hpp"
 #include "queue/producer.hpp"
 
 namespace htevents::inline v0::detail {
 
-class ClientCore;
 
 class MessageArena {
  public:
   // Resumes the producer's draft (empty for a new message).
-  MessageArena(ClientCore& core, Producer& producer) noexcept : core_(core), producer_(producer) {
+  MessageArena(Intake& intake, Producer& producer) noexcept : intake_(intake), producer_(producer) {
     if (Block* block = producer.block.load(std::memory_order_relaxed); block != nullptr) {
       begin_ = block->data() + producer.pos;
       cur_ = begin_ + producer.draft;
@@ -88,7 +88,7 @@ class MessageArena {
  private:
   char* grow(std::size_t n) noexcept;
 
-  ClientCore& core_;
+  Intake& intake_;
   Producer& producer_;
   char* begin_ = nullptr;
   char* cur_ = nullptr;

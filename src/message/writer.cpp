@@ -25,11 +25,11 @@ Status head_status(MessageType type, std::string_view head) noexcept {
 // The writer keeps the draft's cursor itself (the inline members advance it); the arena reads
 // the draft from the producer. Hand the cursor over before an out-of-line step and take it
 // back after it (the step may have moved the draft to a new block).
-MessageArena resume(ClientCore& client, Producer& producer, char const* cur) noexcept {
+MessageArena resume(Intake& intake, Producer& producer, char const* cur) noexcept {
   if (Block* block = producer.block.load(std::memory_order_relaxed); cur != nullptr && block != nullptr) {
     producer.draft = static_cast<std::uint32_t>(cur - (block->data() + producer.pos));
   }
-  return MessageArena(client, producer);
+  return MessageArena(intake, producer);
 }
 
 }  // namespace
@@ -44,14 +44,15 @@ void WriterCore::keep(MessageArena& out) noexcept {
 WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept
     : client_(client), type_(type) {
   if (client == nullptr) return;  // status_ stays closed
-  producer_ = client->this_thread_producer();
+  Intake& intake = client->intake();
+  producer_ = intake.this_thread_producer();
   if (producer_ == nullptr) {
-    status_ = client->closed.load(std::memory_order_relaxed) ? client->refusal() : Status::queue_full;
+    status_ = intake.closed() ? intake.refusal() : Status::queue_full;
     return;
   }
   // An early answer only: send() checks `closed` again under the close handshake.
-  if (client->closed.load(std::memory_order_relaxed)) {
-    status_ = client->refusal();
+  if (intake.closed()) {
+    status_ = intake.refusal();
     return;
   }
   if (producer_->writer_open) {
@@ -63,7 +64,7 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
-  MessageArena out(*client, *producer_);
+  MessageArena out(intake, *producer_);
   out.raw(wire::head(type));
   // track, group and alias: the prefix ends with the head's key. page and screen: the name is
   // optional. identify: no head.
@@ -92,7 +93,7 @@ WriterCore::WriterCore(WriterCore&& other) noexcept
 
 WriterCore::~WriterCore() {
   if (!owner_) return;
-  MessageArena(*client_, *producer_).discard();  // never sent: nothing was accepted
+  MessageArena(client_->intake(), *producer_).discard();  // never sent: nothing was accepted
   release();
 }
 
@@ -115,7 +116,7 @@ bool WriterCore::top_level_allowed() noexcept {
 
 void WriterCore::top_string(std::string_view key, std::string_view value) noexcept {
   if (!top_level_allowed()) return;
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   out.key(key, true);
   out.string(value);
   keep(out);
@@ -123,7 +124,7 @@ void WriterCore::top_string(std::string_view key, std::string_view value) noexce
 
 void WriterCore::top_fragment(std::string_view key_and_colon, std::string_view value) noexcept {
   if (!top_level_allowed()) return;
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   out.raw(key_and_colon);
   out.string(value);
   keep(out);
@@ -131,7 +132,7 @@ void WriterCore::top_fragment(std::string_view key_and_colon, std::string_view v
 
 void WriterCore::top_object(std::string_view key, Object const& value) noexcept {
   if (!top_level_allowed() || value.empty()) return;
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   out.key(key, true);
   out.object(value);
   keep(out);
@@ -161,7 +162,7 @@ void WriterCore::message_id(std::string_view id) noexcept {
 
 void WriterCore::timestamp(Timestamp t) noexcept {
   if (!top_level_allowed()) return;
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   out.raw(wire::timestamp_key);
   out.timestamp(t);
   keep(out);
@@ -172,7 +173,7 @@ void WriterCore::timestamp(Timestamp t) noexcept {
 template <class WriteValue>
 void WriterCore::slow_member(std::string_view key, WriteValue&& write_value) noexcept {
   if (status_ != Status::ok) return;
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   bool const comma = fields_open_;
   if (!fields_open_) {
     out.raw(wire::fields_open(type_));
@@ -213,17 +214,17 @@ Status WriterCore::send() noexcept {
     bump(producer_->rejected[static_cast<std::size_t>(status)]);
     return status;
   }
-  MessageArena out = resume(*client_, *producer_, cur_);
+  MessageArena out = resume(client_->intake(), *producer_, cur_);
   if (status == Status::ok) {
     out.close_message(fields_open_, !has_message_id_, !has_timestamp_);
-    if (!client_->begin_enqueue(*producer_)) {
-      status = client_->refusal();
+    if (!client_->intake().begin_enqueue(*producer_)) {
+      status = client_->intake().refusal();
       out.fail(status);
       out.discard();
-      client_->end_enqueue(*producer_, status);
+      client_->intake().end_enqueue(*producer_, status);
     } else {
       status = out.finish();
-      client_->end_enqueue(*producer_, status);
+      client_->intake().end_enqueue(*producer_, status);
     }
   } else {
     out.discard();

@@ -157,7 +157,7 @@ void ProducerRegistry::retire(Block* block, std::int64_t pushed) noexcept {
     pool_.release(block);
     return;
   }
-  // Pairs with the serializer's fetch_sub in Serializer::release_records: whoever reaches 0 frees.
+  // Pairs with the consumer's fetch_sub in IntakeConsumer::release: whoever reaches 0 frees.
   if (block->refs.fetch_add(pushed, std::memory_order_acq_rel) + pushed == 0) pool_.release(block);
 }
 

@@ -44,7 +44,7 @@ struct alignas(cache_line) Producer {
   enum : std::uint8_t { reclaim_none, reclaim_requested, reclaim_taken };
   std::atomic<std::uint8_t> reclaim{reclaim_none};
 
-  // Set while an enqueue is in progress; pairs with ClientCore::closed in a store-load
+  // Set while an enqueue is in progress; pairs with Intake's `closed` in a store-load
   // (Dekker) handshake, ordered by light_barrier()/heavy_barrier(), so that close() never
   // misses a message accepted concurrently.
   std::atomic<bool> active{false};

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string>
 
+#include <curl/curl.h>  // curl_getdate: HTTP dates in Retry-After
+
 namespace htevents::inline v0::detail {
 
 Outcome classify(long http_status, bool transport_ok, bool transport_permanent, bool unproven_encoding) noexcept {
@@ -19,34 +21,6 @@ Outcome classify(long http_status, bool transport_ok, bool transport_permanent, 
   if (http_status == 501 || http_status == 505 || http_status == 511) return Outcome::rejected;
   if (http_status >= 500 && http_status < 600) return Outcome::retry;
   return Outcome::rejected;
-}
-
-bool permanent_transport_error(CURLcode code, std::string_view error) noexcept {
-  switch (code) {
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_NOT_BUILT_IN:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_TOO_MANY_REDIRECTS:
-      return true;
-    case CURLE_SSL_CONNECT_ERROR:
-      // OpenSSL's words for "the peer answered, but not with TLS" (http server on the port).
-      return error.find("wrong version number") != std::string_view::npos ||
-             error.find("packet length too long") != std::string_view::npos ||
-             error.find("unknown protocol") != std::string_view::npos;
-    default:
-      return false;
-  }
 }
 
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_base,

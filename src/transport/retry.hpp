@@ -9,8 +9,6 @@
 #include <random>
 #include <string_view>
 
-#include <curl/curl.h>
-
 namespace htevents::inline v0::detail {
 
 enum class Outcome : std::uint8_t {
@@ -23,17 +21,11 @@ enum class Outcome : std::uint8_t {
 };
 
 // `http_status` is 0 when no answer came; `transport_ok` is false on a curl error, and then
-// `transport_permanent` tells errors that another try cannot fix (see permanent_transport_error).
+// `transport_permanent` tells errors that another try cannot fix (the transport decides:
+// CurlTransport's permanent_transport_error).
 // `unproven_encoding`: the request was compressed with an encoding that has never had a 2xx
 // from this endpoint, so a 400 may be the server not reading the encoding.
 Outcome classify(long http_status, bool transport_ok, bool transport_permanent, bool unproven_encoding) noexcept;
-
-// Curl errors another attempt cannot fix: a malformed URL, an unsupported scheme, TLS that can
-// never work with this server or this setup. `error` is the CURLOPT_ERRORBUFFER text: TLS
-// handshake failures (CURLE_SSL_CONNECT_ERROR) are permanent only when the text says that the
-// peer does not speak TLS at all ("wrong version number": https to a plain-HTTP port), because
-// the same code also covers a connection reset in the middle of a handshake.
-bool permanent_transport_error(CURLcode code, std::string_view error) noexcept;
 
 // Statuses whose Retry-After header is honoured (slow down: pause the endpoint).
 constexpr bool honours_retry_after(long http_status) noexcept { return http_status == 429 || http_status == 503; }

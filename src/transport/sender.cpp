@@ -1,17 +1,12 @@
 #include "transport/sender.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <mutex>
-#include <stdexcept>
 
-#include "client_core.hpp"
-#include "htevents_version.hpp"
+#include "common/deadline.hpp"
 
 namespace htevents::inline v0::detail {
 namespace {
 
-constexpr std::size_t kept_response_bytes = 512;
 constexpr auto stop_poll = std::chrono::milliseconds(1000);
 // A first attempt whose sentAt is older than this gets a fresh one (and is recompressed):
 // batches that queued behind a Retry-After pause or a full set of slots. Younger ones go as
@@ -20,23 +15,11 @@ constexpr auto stale_sent_at = std::chrono::milliseconds(250);
 // Consecutive failed attempts that make a warn line: the first time at 3, then at 30, 300...
 constexpr std::uint64_t failing_run_warn = 3;
 
-void init_curl_once() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (result != CURLE_OK) throw std::runtime_error("htevents: curl_global_init failed");
-}
-
 Compression next_encoding(Compression c) noexcept {
   return c == Compression::zstd ? Compression::gzip : Compression::none;
 }
 
 int by_encoding(Compression c) noexcept { return static_cast<int>(c); }
-
-std::string describe(CURLcode result, char const* error, long status, std::string_view response) {
-  if (result != CURLE_OK) return std::string("curl: ") + (error[0] != '\0' ? error : curl_easy_strerror(result));
-  return "HTTP " + std::to_string(status) + ": " + std::string(response);
-}
 
 bool warn_worthy(std::uint64_t run) noexcept {
   for (std::uint64_t at = failing_run_warn; at <= run; at *= 10) {
@@ -47,113 +30,39 @@ bool warn_worthy(std::uint64_t run) noexcept {
 
 }  // namespace
 
-Sender::Sender(ClientCore& core)
-    : core_(core),
-      compressor_(core.config.compression_level),
-      envelope_(core.config.default_context),
+SenderOptions SenderOptions::from(Config const& config) {
+  SenderOptions o;
+  o.max_attempts = config.max_attempts;
+  o.retry_base = config.retry_base;
+  o.retry_max = config.retry_max;
+  o.stats_interval = config.stats_interval;
+  o.compression_level = config.compression_level;
+  o.default_context = config.default_context;
+  return o;
+}
+
+Sender::Sender(SenderOptions options, SenderLinks links, std::unique_ptr<HttpTransport> transport)
+    : options_(std::move(options)),
+      links_(links),
+      transport_(std::move(transport)),
+      compressor_(options_.compression_level),
+      envelope_(options_.default_context),
       rng_(std::random_device{}()) {
-  init_curl_once();
-  multi_ = curl_multi_init();
-  if (multi_ == nullptr) throw std::runtime_error("htevents: curl_multi_init failed");
-  auto const max = static_cast<long>(core.config.max_in_flight);
-  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, max);
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, max);
-
-  std::string const user_agent = "User-Agent: events-sdk-cpp (version: " HTEVENTS_VERSION ")";
-  for (Compression c : {Compression::none, Compression::gzip, Compression::zstd}) {
-    curl_slist* list = nullptr;
-    list = curl_slist_append(list, core.authorization.c_str());
-    list = curl_slist_append(list, "Content-Type: application/json");
-    list = curl_slist_append(list, user_agent.c_str());
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for large bodies
-    if (c != Compression::none) {
-      list = curl_slist_append(list, ("Content-Encoding: " + std::string(content_encoding(c))).c_str());
-    }
-    if (list == nullptr) throw std::runtime_error("htevents: out of memory for HTTP headers");
-    headers_[static_cast<int>(c)] = list;
-  }
-
-  // Room for every batch of the pool, reserved before any thread runs: submit() (serializer
-  // thread) and intake() then never reallocate.
-  submitted_.reserve(core.batches.size());
-  intake_.reserve(core.batches.size());
-  waiting_.reserve(core.batches.size());
-
-  slots_.resize(core.config.max_in_flight);
-  for (Slot& slot : slots_) {
-    slot.easy = curl_easy_init();
-    if (slot.easy == nullptr) throw std::runtime_error("htevents: curl_easy_init failed");
-    CURL* e = slot.easy;
-    curl_easy_setopt(e, CURLOPT_URL, core.url.c_str());
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // wire-format.md: follow no redirects
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(core.config.request_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, core.config.tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, core.config.tls_verify ? 2L : 0L);
-    if (!core.config.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, core.config.ca_bundle.c_str());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Sender::on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &slot);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Sender::on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &slot);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot.error);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &slot);
-    slot.response.reserve(kept_response_bytes);
-    idle_slots_.push_back(&slot);
-  }
+  // Room for every batch of the pool, reserved before any thread runs: intake() and schedule()
+  // then never reallocate.
+  in_flight_.reserve(transport_->max_in_flight());
+  intake_.reserve(links_.batches.capacity());
+  waiting_.reserve(links_.batches.capacity());
 }
 
-Sender::~Sender() {
-  for (Slot& slot : slots_) {
-    if (slot.batch != nullptr) curl_multi_remove_handle(multi_, slot.easy);
-    if (slot.easy != nullptr) curl_easy_cleanup(slot.easy);
-  }
-  for (curl_slist* list : headers_) curl_slist_free_all(list);
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);
-}
+void Sender::wake() noexcept { transport_->wake(); }
 
-std::size_t Sender::on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-  auto& slot = *static_cast<Slot*>(user);
-  std::size_t const n = size * count;
-  std::size_t const keep = std::min(n, kept_response_bytes - std::min(kept_response_bytes, slot.response.size()));
-  slot.response.append(data, keep);  // within the reserved capacity: no allocation
-  return n;
+void Sender::set_deadline(std::chrono::steady_clock::time_point deadline) noexcept {
+  deadline_ns_.store(to_ns(deadline), std::memory_order_relaxed);
 }
-
-std::size_t Sender::on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-  auto& slot = *static_cast<Slot*>(user);
-  std::size_t const n = size * count;
-  std::string_view line(data, n);
-  constexpr std::string_view name = "retry-after:";
-  if (line.size() > name.size() && strncasecmp(line.data(), name.data(), name.size()) == 0) {
-    auto const now = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
-    slot.retry_after = parse_retry_after(line.substr(name.size()), now);
-  }
-  return n;
-}
-
-void Sender::submit(Batch* batch) noexcept {
-  {
-    std::lock_guard lock(submit_mutex_);
-    submitted_.push_back(batch);  // capacity reserved for the whole pool: never allocates
-  }
-  wake();
-}
-
-void Sender::serializer_finished() noexcept {
-  serializer_done_.store(true, std::memory_order_release);
-  wake();
-}
-
-void Sender::wake() noexcept { curl_multi_wakeup(multi_); }
 
 void Sender::intake() noexcept {
-  {
-    std::lock_guard lock(submit_mutex_);
-    intake_.swap(submitted_);
-  }
+  links_.batches.take_handed(intake_);
   for (Batch* batch : intake_) ready_.push_back(batch);
   intake_.clear();
   auto const now = std::chrono::steady_clock::now();
@@ -161,11 +70,6 @@ void Sender::intake() noexcept {
   auto due = std::partition(waiting_.begin(), waiting_.end(), [&](Batch* b) { return b->not_before > now; });
   for (auto it = due; it != waiting_.end(); ++it) ready_.push_front(*it);
   waiting_.erase(due, waiting_.end());
-}
-
-std::string Sender::last_error() const {
-  std::lock_guard lock(last_error_mutex_);
-  return last_error_;
 }
 
 void Sender::encode(Batch& batch, Compression encoding) noexcept {
@@ -191,55 +95,36 @@ void Sender::prepare(Batch& batch, std::chrono::steady_clock::time_point now) no
   encode(batch, encoding);
 }
 
-void Sender::start(Slot& slot, Batch* batch) noexcept {
+void Sender::start(Batch* batch) noexcept {
   prepare(*batch, std::chrono::steady_clock::now());
-  slot.batch = batch;
-  slot.response.clear();
-  slot.retry_after.reset();
-  slot.error[0] = '\0';
   std::string_view const body = batch->wire_view();
-  curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(slot.easy, CURLOPT_HTTPHEADER, headers_[by_encoding(batch->encoding)]);
   ++batch->attempts;
-  core_.counters.requests.fetch_add(1, std::memory_order_relaxed);
-  core_.counters.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
-  if (curl_multi_add_handle(multi_, slot.easy) != CURLM_OK) {
-    slot.batch = nullptr;
-    idle_slots_.push_back(&slot);
+  links_.counters.requests.fetch_add(1, std::memory_order_relaxed);
+  links_.counters.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
+  if (!transport_->start(batch, body, batch->encoding)) {
     retry_later(batch, std::nullopt);
     return;
   }
-  ++in_flight_;
+  in_flight_.push_back(batch);  // fewer than max_in_flight: within the reserved capacity
 }
 
 bool Sender::reap() noexcept {
   bool any = false;
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    Slot* slot = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &slot);
-    CURLcode const result = msg->data.result;
-    curl_multi_remove_handle(multi_, slot->easy);
-    --in_flight_;
-    settle(*slot, result);
-    slot->batch = nullptr;
-    idle_slots_.push_back(slot);
+  HttpTransport::Completion done;
+  while (transport_->next_completion(done)) {
+    auto* batch = static_cast<Batch*>(done.tag);
+    std::erase(in_flight_, batch);
+    settle(batch, done.response);
     any = true;
   }
   return any;
 }
 
-void Sender::settle(Slot& slot, CURLcode result) noexcept {
-  Batch* batch = slot.batch;
-  long status = 0;
-  if (result == CURLE_OK) curl_easy_getinfo(slot.easy, CURLINFO_RESPONSE_CODE, &status);
-  bool const transport_ok = result == CURLE_OK;
-  bool const transport_permanent = !transport_ok && permanent_transport_error(result, slot.error);
+void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
+  long const status = response.transport_ok ? response.status : 0;
   Compression const encoding = batch->encoding;
   bool const unproven = encoding != Compression::none && !proven_[by_encoding(encoding)];
-  Outcome const outcome = classify(status, transport_ok, transport_permanent, unproven);
+  Outcome const outcome = classify(status, response.transport_ok, response.transport_permanent, unproven);
   if (outcome == Outcome::delivered) {
     proven_[by_encoding(encoding)] = true;
     note_success();
@@ -248,7 +133,7 @@ void Sender::settle(Slot& slot, CURLcode result) noexcept {
   }
   std::string detail;
   try {
-    detail = describe(result, slot.error, status, slot.response);
+    detail = response.describe();
   } catch (...) {
   }
   note_error(*batch, status, detail);
@@ -267,12 +152,12 @@ void Sender::settle(Slot& slot, CURLcode result) noexcept {
       break;
     case Outcome::retry:
       note_failed_attempt(*batch);
-      if (slot.retry_after && honours_retry_after(status) && slot.retry_after->count() > 0) {
-        pause_for(batch, *slot.retry_after);
+      if (response.retry_after && honours_retry_after(status) && response.retry_after->count() > 0) {
+        pause_for(batch, *response.retry_after);
         return;
       }
-      if (batch->attempts < core_.config.max_attempts) {
-        retry_later(batch, slot.retry_after);
+      if (batch->attempts < options_.max_attempts) {
+        retry_later(batch, response.retry_after);
         return;
       }
       reason = FailureReason::retries_exhausted;
@@ -287,26 +172,25 @@ void Sender::note_error(Batch& batch, long http_status, std::string detail) noex
   batch.last_status = http_status;
   try {
     batch.last_error = detail;
-    std::lock_guard lock(last_error_mutex_);
-    last_error_ = std::move(detail);
+    links_.last_error.set(std::move(detail));
   } catch (...) {
   }
 }
 
 void Sender::note_failed_attempt(Batch const& batch) noexcept {
   ++failing_run_;
-  if (!warn_worthy(failing_run_) || !core_.logger.enabled(LogLevel::warn)) return;
+  if (!warn_worthy(failing_run_) || !links_.logger.enabled(LogLevel::warn)) return;
   try {
-    core_.logger.log(LogLevel::warn, std::to_string(failing_run_) + " attempts in a row failed and are being retried; last: " +
+    links_.logger.log(LogLevel::warn, std::to_string(failing_run_) + " attempts in a row failed and are being retried; last: " +
                                          batch.last_error);
   } catch (...) {
   }
 }
 
 void Sender::note_success() noexcept {
-  if (failing_run_ >= failing_run_warn && core_.logger.enabled(LogLevel::warn)) {
+  if (failing_run_ >= failing_run_warn && links_.logger.enabled(LogLevel::warn)) {
     try {
-      core_.logger.log(LogLevel::warn, "delivering again after " + std::to_string(failing_run_) + " failed attempts");
+      links_.logger.log(LogLevel::warn, "delivering again after " + std::to_string(failing_run_) + " failed attempts");
     } catch (...) {
     }
   }
@@ -314,7 +198,7 @@ void Sender::note_success() noexcept {
 }
 
 void Sender::retry_later(Batch* batch, std::optional<std::chrono::milliseconds> retry_after) noexcept {
-  schedule(batch, backoff(batch->attempts, core_.config.retry_base, core_.config.retry_max, retry_after, rng_));
+  schedule(batch, backoff(batch->attempts, options_.retry_base, options_.retry_max, retry_after, rng_));
 }
 
 // 429/503 with Retry-After: the server says when to come back. Nothing is sent before then (the
@@ -327,14 +211,14 @@ void Sender::pause_for(Batch* batch, std::chrono::milliseconds retry_after) noex
 }
 
 void Sender::schedule(Batch* batch, std::chrono::milliseconds wait) noexcept {
-  core_.counters.retries.fetch_add(1, std::memory_order_relaxed);
+  links_.counters.retries.fetch_add(1, std::memory_order_relaxed);
   batch->not_before = std::chrono::steady_clock::now() + wait;
-  if (core_.logger.enabled(LogLevel::debug)) {
+  if (links_.logger.enabled(LogLevel::debug)) {
     try {
-      core_.logger.log(LogLevel::debug, "retrying a batch of " + std::to_string(batch->messages.size()) + " events in " +
+      links_.logger.log(LogLevel::debug, "retrying a batch of " + std::to_string(batch->messages.size()) + " events in " +
                                             std::to_string(wait.count()) + " ms (attempt " +
                                             std::to_string(batch->attempts) + " of " +
-                                            std::to_string(core_.config.max_attempts) + " used); last: " +
+                                            std::to_string(options_.max_attempts) + " used); last: " +
                                             batch->last_error);
     } catch (...) {
     }
@@ -356,12 +240,11 @@ bool Sender::fall_back(Batch* batch) noexcept {
     Compression next = next_encoding(refused);
     while (next != Compression::none && refused_[by_encoding(next)]) next = next_encoding(next);
     // Keep using what works from now on; the serializer reads this for each new batch.
-    Compression expected = core_.encoding.load(std::memory_order_relaxed);
-    while ((expected == refused || (expected != Compression::none && refused_[by_encoding(expected)])) &&
-           !core_.encoding.compare_exchange_weak(expected, next, std::memory_order_relaxed)) {
-    }
-    core_.counters.compression_fallbacks.fetch_add(1, std::memory_order_relaxed);
-    core_.logger.log(LogLevel::warn, refused == Compression::zstd
+    links_.batches.move_encoding_off(next, [&](Compression current) {
+      return current == refused || (current != Compression::none && refused_[by_encoding(current)]);
+    });
+    links_.counters.compression_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    links_.logger.log(LogLevel::warn, refused == Compression::zstd
                                          ? "the server refused zstd request bodies; falling back to gzip"
                                          : "the server refused gzip request bodies; sending them uncompressed");
   }
@@ -403,17 +286,17 @@ bool Sender::split(Batch* batch) noexcept {
   first.release();
   second.release();
   root->split_budget -= 2;
-  core_.counters.split_requests.fetch_add(2, std::memory_order_relaxed);
+  links_.counters.split_requests.fetch_add(2, std::memory_order_relaxed);
   if (batch == root) {
     root->pieces_left = 2;
-    core_.counters.batches_split.fetch_add(1, std::memory_order_relaxed);
+    links_.counters.batches_split.fetch_add(1, std::memory_order_relaxed);
   } else {
     root->pieces_left += 1;  // two pieces in, this one out
     delete batch;
   }
-  if (core_.logger.enabled(LogLevel::debug)) {
+  if (links_.logger.enabled(LogLevel::debug)) {
     try {
-      core_.logger.log(LogLevel::debug, "splitting a batch of " + std::to_string(n) + " events after " + root->last_error);
+      links_.logger.log(LogLevel::debug, "splitting a batch of " + std::to_string(n) + " events after " + root->last_error);
     } catch (...) {
     }
   }
@@ -430,7 +313,7 @@ std::unique_ptr<Batch> Sender::make_piece(Batch& from, std::size_t first, std::s
   piece->last_error = from.last_error;
   Envelope::open(*piece);
   for (std::size_t i = first; i < end; ++i) Envelope::append(*piece, from.message(i));
-  uuid_.write(piece->id.data());  // a new batch: its own messageId
+  ids_.assign(*piece);  // a new batch: its own messageId
   envelope_.close(*piece, std::chrono::system_clock::now());
   piece->sent_at_written = std::chrono::steady_clock::now();
   Compression encoding = from.encoding;
@@ -440,45 +323,38 @@ std::unique_ptr<Batch> Sender::make_piece(Batch& from, std::size_t first, std::s
 }
 
 void Sender::deliver(Batch* batch, long http_status) noexcept {
-  core_.counters.delivered.fetch_add(batch->messages.size(), std::memory_order_relaxed);
-  core_.counters.batches_sent.fetch_add(1, std::memory_order_relaxed);
-  core_.notify_success(Delivery{batch->messages.size(), batch->body.size(), batch->wire_view().size(),
+  links_.counters.delivered.fetch_add(batch->messages.size(), std::memory_order_relaxed);
+  links_.counters.batches_sent.fetch_add(1, std::memory_order_relaxed);
+  links_.callbacks.notify_success(Delivery{batch->messages.size(), batch->body.size(), batch->wire_view().size(),
                                 static_cast<int>(http_status), batch->attempts});
   finish(batch);
 }
 
 void Sender::fail(Batch* batch, FailureReason reason, long http_status, std::string_view detail) noexcept {
   for (std::size_t i = 0; i < batch->messages.size(); ++i) {
-    core_.fail_message(reason, static_cast<int>(http_status), detail, batch->message(i));
+    links_.callbacks.fail_message(reason, static_cast<int>(http_status), detail, batch->message(i));
   }
   if (reason == FailureReason::deadline) {
-    core_.counters.deadline_failures.fetch_add(batch->messages.size(), std::memory_order_relaxed);
+    links_.counters.deadline_failures.fetch_add(batch->messages.size(), std::memory_order_relaxed);
   }
-  core_.counters.batches_failed.fetch_add(1, std::memory_order_relaxed);
+  links_.counters.batches_failed.fetch_add(1, std::memory_order_relaxed);
   finish(batch);
 }
 
 void Sender::finish(Batch* batch) noexcept {
   Batch* root = batch->root;
   if (root == nullptr) {
-    finish_pooled(batch);
+    links_.batches.give_back(batch);
     return;
   }
   delete batch;
-  if (--root->pieces_left == 0) finish_pooled(root);
-}
-
-void Sender::finish_pooled(Batch* batch) noexcept {
-  std::uint64_t const serial = batch->serial;
-  core_.batches.give_back(batch);
-  core_.serializer_wakeup.signal();  // a batch buffer is free again
-  core_.progress.finished(serial);
+  if (--root->pieces_left == 0) links_.batches.give_back(root);
 }
 
 void Sender::fail_at_deadline(Batch* batch) noexcept {
   std::string detail = "close() deadline passed before the batch was delivered";
   try {
-    std::string const last = batch->last_error.empty() ? last_error() : batch->last_error;
+    std::string const last = batch->last_error.empty() ? links_.last_error.get() : batch->last_error;
     if (!last.empty()) detail += "; last error: " + last;
   } catch (...) {
   }
@@ -486,15 +362,10 @@ void Sender::fail_at_deadline(Batch* batch) noexcept {
 }
 
 void Sender::fail_all_at_deadline() noexcept {
-  for (Slot& slot : slots_) {
-    if (slot.batch == nullptr) continue;
-    curl_multi_remove_handle(multi_, slot.easy);
-    --in_flight_;
-    Batch* batch = slot.batch;
-    slot.batch = nullptr;
-    idle_slots_.push_back(&slot);
-    fail_at_deadline(batch);
-  }
+  transport_->cancel_all();
+  // fail() never starts a request: iterate, then clear.
+  for (Batch* batch : in_flight_) fail_at_deadline(batch);
+  in_flight_.clear();
   intake();
   // fail() may finish a split root, never add to these queues: iterate, then clear.
   for (Batch* batch : ready_) fail_at_deadline(batch);
@@ -503,9 +374,9 @@ void Sender::fail_all_at_deadline() noexcept {
   waiting_.clear();
 }
 
-bool Sender::idle() const noexcept { return ready_.empty() && waiting_.empty() && in_flight_ == 0; }
+bool Sender::idle() const noexcept { return ready_.empty() && waiting_.empty() && in_flight_.empty(); }
 
-// How long curl_multi_poll may sleep: until the next retry is due, the pause ends, the close
+// How long the transport may wait: until the next retry is due, the pause ends, the close
 // deadline, or the next stats callback; never 0 for something already past (that would spin:
 // a past deadline has been acted on, a due retry is in ready_ waiting for a slot, which only
 // socket activity or a wake-up can free).
@@ -517,48 +388,45 @@ int Sender::poll_timeout_ms(std::chrono::steady_clock::time_point now) const noe
   };
   for (Batch const* batch : waiting_) until(batch->not_before);
   if (!ready_.empty()) until(paused_until_);
-  if (std::int64_t const deadline = core_.deadline_ns.load(std::memory_order_relaxed); deadline != 0) {
+  if (std::int64_t const deadline = deadline_ns_.load(std::memory_order_relaxed); deadline != 0) {
     until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
   }
-  if (core_.config.stats_interval.count() > 0) until(next_stats_);
+  if (options_.stats_interval.count() > 0) until(next_stats_);
   return static_cast<int>(std::max<std::int64_t>(timeout.count(), 1));
 }
 
 void Sender::run() noexcept {
-  next_stats_ = std::chrono::steady_clock::now() + core_.config.stats_interval;
+  next_stats_ = std::chrono::steady_clock::now() + options_.stats_interval;
   for (;;) {
-    // Read before intake: a batch submitted before serializer_finished() is then taken below.
-    bool const serializer_done = serializer_done_.load(std::memory_order_acquire);
+    // Read before intake: a batch handed before the channel closed is then taken below.
+    bool const serializer_done = links_.batches.closed();
     intake();
     auto now = std::chrono::steady_clock::now();
-    std::int64_t const deadline = core_.deadline_ns.load(std::memory_order_relaxed);
+    std::int64_t const deadline = deadline_ns_.load(std::memory_order_relaxed);
     if (deadline != 0 && to_ns(now) >= deadline) {
       // Past the deadline, whatever is here fails. The serializer may still hand over a batch
-      // (it wakes us): keep looping until it is done, asleep in curl_multi_poll meanwhile.
+      // (it wakes us): keep looping until it is done, asleep in the transport's wait meanwhile.
       fail_all_at_deadline();
       if (serializer_done) break;
     }
-    while (!ready_.empty() && !idle_slots_.empty() && now >= paused_until_) {
-      Slot* slot = idle_slots_.back();
-      idle_slots_.pop_back();
+    while (!ready_.empty() && in_flight_.size() < transport_->max_in_flight() && now >= paused_until_) {
       Batch* batch = ready_.front();
       ready_.pop_front();
-      start(*slot, batch);
+      start(batch);
     }
-    int running = 0;
-    curl_multi_perform(multi_, &running);
+    transport_->perform();
     bool const settled = reap();
-    if (core_.config.stats_interval.count() > 0 && now >= next_stats_) {
-      core_.notify_stats();
-      next_stats_ = now + core_.config.stats_interval;
+    if (options_.stats_interval.count() > 0 && now >= next_stats_) {
+      links_.callbacks.notify_stats();
+      next_stats_ = now + options_.stats_interval;
     }
-    core_.failure_log.tick(core_.logger, now);
+    links_.callbacks.tick(now);
     if (serializer_done && idle()) break;
     if (settled) continue;  // free slots may take ready batches at once
     now = std::chrono::steady_clock::now();
-    curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms(now), nullptr);
+    transport_->wait(std::chrono::milliseconds(poll_timeout_ms(now)));
   }
-  core_.failure_log.flush(core_.logger);
+  links_.callbacks.flush_log();
 }
 
 }  // namespace htevents::inline v0::detail

@@ -1,69 +1,81 @@
 #pragma once
-// The sender thread: a libcurl multi loop running up to max_in_flight requests over kept-alive
-// connections. It applies wire-format.md's response table to each answer: delivered, retried
-// with backoff (or after the server's Retry-After, pausing every send), split in halves (413,
-// and 400 to isolate refused messages), resent with the next encoding, or failed; and it tells
-// the user (callbacks, logs) and stats what happened to each batch.
+// The sender thread: takes finished batches from the batch channel and sends them through an
+// HttpTransport, up to its max_in_flight at once. It applies wire-format.md's response table to
+// each answer: delivered, retried with backoff (or after the server's Retry-After, pausing
+// every send), split in halves (413, and 400 to isolate refused messages), resent with the next
+// encoding, or failed; and it tells the user (callbacks, logs) and stats what happened to each
+// batch. Settled pool batches go back to the channel.
+//
+// It knows no queue, no message code and no curl: it is handed the channel, the callbacks, the
+// counters, the logger, the last-error slot it writes, its transport and its own options.
 
 #include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "batch/batch.hpp"
+#include "batch/batch_channel.hpp"
+#include "batch/batch_ids.hpp"
 #include "batch/compressor.hpp"
 #include "batch/envelope.hpp"
-#include "message/json_primitives.hpp"
+#include "common/callbacks.hpp"
+#include "common/counters.hpp"
+#include "common/last_error.hpp"
+#include "common/logger.hpp"
+#include "htevents/config.hpp"
+#include "htevents/value.hpp"
+#include "transport/http_transport.hpp"
 #include "transport/retry.hpp"
 
 namespace htevents::inline v0::detail {
 
-class ClientCore;
+// What the sender takes from Config, once.
+struct SenderOptions {
+  int max_attempts = 1;
+  std::chrono::milliseconds retry_base{0};
+  std::chrono::milliseconds retry_max{0};
+  std::chrono::milliseconds stats_interval{0};  // 0: no on_stats calls
+  int compression_level = 0;
+  Object default_context;  // the envelope's context, for pieces of split batches
+
+  static SenderOptions from(Config const& config);
+};
+
+// Everything the sender reports to or reads from other stages.
+struct SenderLinks {
+  BatchChannel& batches;
+  Callbacks& callbacks;
+  PipelineCounters& counters;
+  Logger const& logger;
+  LastError& last_error;  // written on every failed attempt
+};
 
 class Sender {
  public:
-  explicit Sender(ClientCore& core);  // throws std::runtime_error when curl cannot start
-  ~Sender();
+  // Throws std::bad_alloc (the envelope's context, the compressor's state, reservations).
+  Sender(SenderOptions options, SenderLinks links, std::unique_ptr<HttpTransport> transport);
   Sender(Sender const&) = delete;
   Sender& operator=(Sender const&) = delete;
 
-  // Serializer thread: a finished batch to send. Wakes the loop.
-  void submit(Batch* batch) noexcept;
-  // Serializer thread: no more batches will come.
-  void serializer_finished() noexcept;
-  // Any thread: wakes curl_multi_poll (close, flush).
+  // Any thread: wakes the loop (a batch handed, the channel closed, close()).
   void wake() noexcept;
-  // The thread body; returns when the serializer has finished and every batch is settled.
+  // Any thread: whatever is not delivered by `deadline` fails (FailureReason::deadline).
+  void set_deadline(std::chrono::steady_clock::time_point deadline) noexcept;
+  // The thread body; returns when the channel is closed and every batch is settled.
   void run() noexcept;
-  // Any thread: the last answer or transport error any batch had ("" before the first), for
-  // the detail of failures that never reached the sender (the serializer's deadline).
-  std::string last_error() const;
 
  private:
-  struct Slot {
-    CURL* easy = nullptr;
-    Batch* batch = nullptr;
-    std::string response;  // first bytes of the answer, for failure details
-    std::optional<std::chrono::milliseconds> retry_after;
-    char error[CURL_ERROR_SIZE] = {};
-  };
-
-  static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* slot) noexcept;
-  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* slot) noexcept;
-
   void intake() noexcept;
   void prepare(Batch& batch, std::chrono::steady_clock::time_point now) noexcept;
   void encode(Batch& batch, Compression encoding) noexcept;
-  void start(Slot& slot, Batch* batch) noexcept;
+  void start(Batch* batch) noexcept;
   bool reap() noexcept;
-  void settle(Slot& slot, CURLcode result) noexcept;
+  void settle(Batch* batch, HttpResponse const& response) noexcept;
   void note_error(Batch& batch, long http_status, std::string detail) noexcept;
   void note_failed_attempt(Batch const& batch) noexcept;
   void note_success() noexcept;
@@ -76,29 +88,23 @@ class Sender {
   void deliver(Batch* batch, long http_status) noexcept;
   void fail(Batch* batch, FailureReason reason, long http_status, std::string_view detail) noexcept;
   void finish(Batch* batch) noexcept;
-  void finish_pooled(Batch* batch) noexcept;
   void fail_all_at_deadline() noexcept;
   void fail_at_deadline(Batch* batch) noexcept;
   bool idle() const noexcept;
   int poll_timeout_ms(std::chrono::steady_clock::time_point now) const noexcept;
 
-  ClientCore& core_;
-  CURLM* multi_ = nullptr;
-  curl_slist* headers_[3] = {};  // by Compression value
-  std::vector<Slot> slots_;
-  std::vector<Slot*> idle_slots_;
-  std::size_t in_flight_ = 0;
-
-  std::mutex submit_mutex_;
-  std::vector<Batch*> submitted_;  // guarded by submit_mutex_
-  std::vector<Batch*> intake_;     // swapped with submitted_
-  std::atomic<bool> serializer_done_{false};
+  SenderOptions const options_;
+  SenderLinks const links_;
+  std::unique_ptr<HttpTransport> const transport_;
+  std::vector<Batch*> in_flight_;  // started and not completed; capacity max_in_flight
+  std::vector<Batch*> intake_;     // swapped with the channel's handed batches
+  std::atomic<std::int64_t> deadline_ns_{0};  // steady_clock, 0 = none
 
   std::deque<Batch*> ready_;     // to send as soon as a slot is free
   std::vector<Batch*> waiting_;  // waiting for their retry time
   Compressor compressor_;        // re-encodes a batch (fresh sentAt, refused encoding, pieces)
   Envelope envelope_;            // rewrites sentAt, builds the pieces of split batches
-  UuidGenerator uuid_;           // batch messageIds of the pieces
+  BatchIds ids_;                 // batch messageIds of the pieces
   // By Compression value. proven_: has had a 2xx from this endpoint, so a 400 to it is about
   // the messages. refused_: answered 415 (or 400 before any 2xx): every batch still holding it
   // is re-encoded before it is sent.
@@ -109,8 +115,6 @@ class Sender {
   std::uint64_t failing_run_ = 0;  // failed attempts since the last 2xx, for the warn line
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point next_stats_{};
-  mutable std::mutex last_error_mutex_;
-  std::string last_error_;  // guarded by last_error_mutex_
 };
 
 }  // namespace htevents::inline v0::detail

@@ -1,4 +1,5 @@
 #include "transport/retry.hpp"
+#include "transport/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,144 @@
+#include "queue/intake.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "common/callback_scope.hpp"
+#include "common/config_validation.hpp"
+#include "common/deadline.hpp"
+
+namespace htevents::inline v0::detail {
+
+IntakeOptions IntakeOptions::from(Config const& config) noexcept {
+  IntakeOptions o;
+  o.block_capacity = block_capacity_for(config);
+  o.max_blocks = config.max_queue_bytes / o.block_capacity;
+  o.max_message_bytes = config.max_message_bytes;
+  o.backpressure = config.backpressure;
+  o.enqueue_timeout = config.enqueue_timeout;
+  return o;
+}
+
+Intake::Intake(std::uint64_t client_id, IntakeOptions const& options)
+    : options_(options),
+      client_id_(client_id),
+      ring_(64 * RingTraits::BLOCK_SIZE),
+      blocks_(options.block_capacity, options.max_blocks),
+      producers_(ring_, blocks_) {}
+
+namespace {
+// How often a producer waiting for room under Backpressure::block looks for idle threads'
+// blocks again (only ever on this slow path).
+constexpr auto reclaim_slice = std::chrono::milliseconds(10);
+}  // namespace
+
+Block* Intake::next_block(Producer& producer) noexcept {
+  // A block's worth of records arrived: a consumer napping with a batch open may close it.
+  if (consumer_napping_.load(std::memory_order_relaxed)) consumer_wakeup_.signal();
+  Block* block = blocks_.try_acquire();
+  if (block == nullptr) {
+    // Records may be waiting for the consumer; idle threads may sit on blocks (more live
+    // threads than blocks): take those, they come back once their records are copied.
+    consumer_wakeup_.signal();
+    if (producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
+  }
+  if (block == nullptr && !in_callback() && !closed_.load(std::memory_order_relaxed)) {
+    auto const deadline = deadline_after(options_.enqueue_timeout);
+    switch (options_.backpressure) {
+      case Backpressure::block:
+        // stop() interrupts the wait. Between slices, reclaim again: blocks that idle threads
+        // took after the last reclaim pass would otherwise wait out every waiter's timeout.
+        while (block == nullptr && !blocks_.interrupted()) {
+          auto const now = std::chrono::steady_clock::now();
+          if (now >= deadline) break;
+          block = blocks_.acquire_until(std::min(deadline, now + reclaim_slice));
+          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
+        }
+        break;
+      case Backpressure::drop_oldest:
+        // Ask the consumer to evict, and look again every millisecond until the deadline.
+        while (block == nullptr && !blocks_.interrupted() && std::chrono::steady_clock::now() < deadline) {
+          blocks_.starved.store(true, std::memory_order_release);
+          consumer_wakeup_.signal();
+          block = blocks_.acquire_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
+        }
+        break;
+      case Backpressure::drop_newest:
+      case Backpressure::fail:
+        break;
+    }
+  }
+  if (block != nullptr) block->owner = &producer;
+  return block;
+}
+
+Status Intake::push(Producer& producer, std::uint32_t length) noexcept {
+  Record const record{producer.block.load(std::memory_order_relaxed), producer.pos, length};
+  // Counted before the record is visible: the serializer may consume (and fail) it at once,
+  // and stats() must never show failed > enqueued.
+  std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
+  producer.accepted.store(accepted + 1, std::memory_order_release);
+  if (!ring_.enqueue(*producer.token, record)) {
+    producer.accepted.store(accepted, std::memory_order_release);
+    return Status::queue_full;
+  }
+  producer.pos += length;
+  producer.draft = 0;
+  producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // Pairs with the consumer's heavy_barrier() before it sleeps (IntakeConsumer::announce_sleep):
+  // either it sees this record or we see the flag.
+  light_barrier();
+  if (consumer_sleeping_.load(std::memory_order_relaxed)) wake_sleeping_consumer();
+  return Status::ok;
+}
+
+void Intake::wake_sleeping_consumer() noexcept {
+  if (consumer_sleeping_.exchange(false, std::memory_order_acq_rel)) consumer_wakeup_.signal();
+}
+
+void Intake::stop() noexcept {
+  closed_.store(true, std::memory_order_seq_cst);
+  heavy_barrier();      // pairs with light_barrier() in begin_enqueue
+  blocks_.interrupt();  // producers waiting for room give up now (with `closed`)
+}
+
+void Intake::wait_for_enqueues_in_progress() noexcept {
+  // Producers are never removed from the registry before the intake's destruction, so the
+  // pointers stay valid outside its lock; waiting under it would block stats() meanwhile.
+  std::vector<Producer const*> producers;
+  try {
+    producers_.for_each([&](Producer const& p) { producers.push_back(&p); });
+  } catch (...) {
+    // No memory for the list: wait under the registry lock instead.
+    producers_.for_each([&](Producer const& p) {
+      while (p.active.load(std::memory_order_acquire)) std::this_thread::yield();
+    });
+    return;
+  }
+  for (Producer const* p : producers) {
+    while (p->active.load(std::memory_order_acquire)) std::this_thread::yield();
+  }
+}
+
+std::uint64_t Intake::total_accepted() const noexcept {
+  std::uint64_t total = 0;
+  producers_.for_each([&](Producer const& p) { total += p.accepted.load(std::memory_order_acquire); });
+  return total;
+}
+
+void Intake::refuse_in_fork_child() noexcept {
+  forked_.store(true, std::memory_order_relaxed);
+  closed_.store(true, std::memory_order_relaxed);
+  producers_.refuse_new_producers();
+}
+
+void IntakeConsumer::release(Block* block, std::int64_t count) noexcept {
+  // The owner is stable until the fetch_sub below lets the block go.
+  block->owner->consumed += static_cast<std::uint64_t>(count);
+  // Pairs with the producer's fetch_add in ProducerRegistry::retire_block: whoever reaches 0
+  // owns the block and returns it to the pool.
+  if (block->refs.fetch_sub(count, std::memory_order_acq_rel) == count) intake_.blocks_.release(block);
+}
+
+}  // namespace htevents::inline v0::detail

@@ -1,0 +1,321 @@
+// The serializer alone: a real Intake (no Client, no sender, no network) feeds it records, and
+// the test plays the sender's side of the batch channel. Batches close on count, bytes,
+// interval and flush; they are compressed with the channel's encoding; under drop_oldest a
+// starved producer makes the serializer evict; at the close deadline what is left fails.
+
+#include "batch/serializer.hpp"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "message/message_arena.hpp"
+
+namespace htevents::inline v0::detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uint64_t fresh_client_id() {
+  static std::atomic<std::uint64_t> next{(std::uint64_t{1} << 61) + 1};
+  return next++;
+}
+
+struct Handed {
+  std::size_t messages = 0;
+  std::string body;
+  Compression encoding = Compression::none;
+  std::string wire;
+  std::uint64_t serial = 0;
+};
+
+struct RigSetup {
+  std::size_t batch_size = 100;
+  std::size_t max_batch_bytes = 500 * 1024;
+  std::chrono::milliseconds interval = 10s;
+  Compression encoding = Compression::none;
+  std::size_t batch_buffers = 4;
+  std::size_t block_capacity = 64 * 1024;
+  std::size_t max_blocks = 16;
+  Backpressure backpressure = Backpressure::block;
+};
+
+class SerializerRig {
+ public:
+  explicit SerializerRig(RigSetup const& setup = {})
+      : config_(make_config()),
+        logger_({}, LogLevel::error),
+        callbacks_(config_, logger_, counters_, {}),
+        intake_(fresh_client_id(), intake_options(setup)),
+        consumer_(intake_),
+        channel_(setup.batch_buffers, setup.max_batch_bytes + 64, setup.batch_size, setup.encoding, progress_) {
+    SerializerOptions options;
+    options.batch_size = setup.batch_size;
+    options.max_batch_bytes = setup.max_batch_bytes;
+    options.interval = setup.interval;
+    options.compression_level = 1;
+    options.drop_oldest = setup.backpressure == Backpressure::drop_oldest;
+    serializer_ = std::make_unique<Serializer>(
+        options, SerializerLinks{consumer_, channel_, progress_, callbacks_, counters_, logger_, last_error_});
+    channel_.connect([this] { handed_.notify_all(); }, [this] { serializer_->wake(); });
+    thread_ = std::thread([this] { serializer_->run(); });
+  }
+  ~SerializerRig() {
+    drain();
+    std::vector<Batch*> rest;
+    channel_.take_handed(rest);
+    for (Batch* b : rest) channel_.give_back(b);
+  }
+
+  // One message through the struct path's handshake, as ClientCore::enqueue does.
+  Status push(std::string_view json) {
+    Producer* producer = intake_.this_thread_producer();
+    if (producer == nullptr) return intake_.closed() ? intake_.refusal() : Status::queue_full;
+    if (!intake_.begin_struct_enqueue(*producer)) {
+      intake_.end_struct_enqueue(*producer, intake_.refusal());
+      return intake_.refusal();
+    }
+    MessageArena out(intake_, *producer);
+    out.raw(json);
+    Status const status = out.finish();
+    intake_.end_struct_enqueue(*producer, status);
+    return status;
+  }
+  // The next handed batch (nullopt after `timeout`); `give_back` frees its buffer.
+  std::optional<Handed> next(std::chrono::milliseconds timeout = 5s, bool give_back = true) {
+    auto const until = std::chrono::steady_clock::now() + timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (queue_.empty()) channel_.take_handed(queue_);
+      if (!queue_.empty()) break;
+      if (handed_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + 5ms)) == std::cv_status::timeout &&
+          std::chrono::steady_clock::now() >= until) {
+        channel_.take_handed(queue_);
+        if (queue_.empty()) return std::nullopt;
+        break;
+      }
+    }
+    Batch* batch = queue_.front();
+    queue_.erase(queue_.begin());
+    Handed h{batch->messages.size(), std::string(batch->body.view()), batch->encoding, std::string(batch->wire.view()),
+             batch->serial};
+    if (give_back) {
+      channel_.give_back(batch);
+    } else {
+      held_.push_back(batch);
+    }
+    return h;
+  }
+  void give_back_held() {
+    for (Batch* b : held_) channel_.give_back(b);
+    held_.clear();
+  }
+  void drain(std::chrono::steady_clock::time_point deadline = {}) {
+    if (!thread_.joinable()) return;
+    serializer_->drain(deadline);
+    // The serializer exits only with every record batched: keep freeing buffers meanwhile.
+    while (!channel_.closed()) {
+      std::vector<Batch*> got;
+      channel_.take_handed(got);
+      {
+        std::lock_guard lock(mutex_);
+        for (Batch* b : got) queue_.push_back(b);
+      }
+      give_back_held();
+      std::this_thread::sleep_for(1ms);
+    }
+    thread_.join();
+  }
+
+  Intake& intake() { return intake_; }
+  Progress& progress() { return progress_; }
+  Serializer& serializer() { return *serializer_; }
+  PipelineCounters const& counters() const { return counters_; }
+  std::vector<std::pair<FailureReason, std::string>> failures() const {
+    std::lock_guard lock(failures_mutex_);
+    return failures_;
+  }
+
+ private:
+  static IntakeOptions intake_options(RigSetup const& s) {
+    IntakeOptions o;
+    o.block_capacity = s.block_capacity;
+    o.max_blocks = s.max_blocks;
+    o.max_message_bytes = 32 * 1024;
+    o.backpressure = s.backpressure;
+    o.enqueue_timeout = 2s;
+    return o;
+  }
+  Config make_config() {
+    Config c;
+    c.on_failure = [this](Failure const& f) {
+      std::lock_guard lock(failures_mutex_);
+      failures_.emplace_back(f.reason, std::string(f.message_json));
+    };
+    return c;
+  }
+
+  mutable std::mutex failures_mutex_;
+  std::vector<std::pair<FailureReason, std::string>> failures_;
+  Config config_;
+  Logger logger_;
+  PipelineCounters counters_;
+  Progress progress_;
+  Callbacks callbacks_;
+  LastError last_error_;
+  Intake intake_;
+  IntakeConsumer consumer_;
+  BatchChannel channel_;
+  std::unique_ptr<Serializer> serializer_;
+  std::mutex mutex_;
+  std::condition_variable_any handed_;
+  std::vector<Batch*> queue_;
+  std::vector<Batch*> held_;
+  std::thread thread_;
+};
+
+std::string message(int i, std::size_t pad = 0) {
+  return R"({"m":)" + std::to_string(i) + R"(,"p":")" + std::string(pad, 'x') + R"("})";
+}
+
+TEST(Serializer, ClosesABatchWhenItHoldsBatchSizeMessages) {
+  RigSetup s;
+  s.batch_size = 3;
+  SerializerRig rig(s);
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(rig.push(message(i)), Status::ok);
+  auto first = rig.next();
+  auto second = rig.next();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->messages, 3u);
+  EXPECT_EQ(second->messages, 3u);
+  EXPECT_LT(first->serial, second->serial);
+  EXPECT_FALSE(rig.next(50ms)) << "the seventh waits for its interval";
+  rig.drain();
+  auto last = rig.next(1s);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->messages, 1u) << "close() hands the partial batch";
+  EXPECT_EQ(rig.counters().consumed.load(), 7u);
+}
+
+TEST(Serializer, ClosesABatchBeforeItWouldPassMaxBatchBytes) {
+  RigSetup s;
+  SerializerRig probe(s);
+  std::size_t const envelope = probe.serializer().envelope_bytes();
+  std::string const m = message(0, 80);
+  // Room for two messages with their comma, not three.
+  s.max_batch_bytes = envelope + 2 * (m.size() + 1) + 20;
+  SerializerRig rig(s);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(rig.push(message(i, 80)), Status::ok);
+  auto a = rig.next();
+  auto b = rig.next();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->messages, 2u);
+  EXPECT_EQ(b->messages, 2u);
+  EXPECT_LE(a->body.size(), s.max_batch_bytes);
+}
+
+TEST(Serializer, ClosesABatchWhenItsIntervalPasses) {
+  RigSetup s;
+  s.interval = 20ms;
+  SerializerRig rig(s);
+  auto const started = std::chrono::steady_clock::now();
+  ASSERT_EQ(rig.push(message(1)), Status::ok);
+  auto batch = rig.next(5s);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->messages, 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 20ms);
+}
+
+TEST(Serializer, AFlushClosesTheBatchAndWaitsForItToFinish) {
+  SerializerRig rig;  // interval 10 s: only the flush can close the batch
+  ASSERT_EQ(rig.push(message(1)), Status::ok);
+  ASSERT_EQ(rig.push(message(2)), Status::ok);
+  FlushTicket ticket;
+  rig.intake().for_each_producer([&](Producer const& p) { ticket.targets.emplace_back(&p, p.accepted.load()); });
+  rig.progress().add(ticket);
+  rig.serializer().wake();
+  auto batch = rig.next(5s);  // gives the buffer back: the batch finished
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->messages, 2u);
+  EXPECT_TRUE(rig.progress().wait(ticket, std::chrono::steady_clock::now() + 5s));
+  EXPECT_TRUE(ticket.batched);
+  EXPECT_EQ(ticket.last_serial, batch->serial);
+}
+
+TEST(Serializer, AFlushWithNothingQueuedIsDoneAtOnce) {
+  SerializerRig rig;
+  FlushTicket ticket;
+  rig.progress().add(ticket);
+  rig.serializer().wake();
+  EXPECT_TRUE(rig.progress().wait(ticket, std::chrono::steady_clock::now() + 5s));
+}
+
+TEST(Serializer, CompressesWithTheChannelsEncoding) {
+  RigSetup s;
+  s.batch_size = 2;
+  s.encoding = Compression::zstd;
+  SerializerRig rig(s);
+  // A batch closes on count when the message after its last arrives.
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(rig.push(message(i, 200)), Status::ok);
+  auto batch = rig.next();
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->encoding, Compression::zstd);
+  EXPECT_LT(batch->wire.size(), batch->body.size());
+  std::string plain(batch->body.size() + 16, '\0');
+  std::size_t const n = ZSTD_decompress(plain.data(), plain.size(), batch->wire.data(), batch->wire.size());
+  ASSERT_FALSE(ZSTD_isError(n));
+  plain.resize(n);
+  EXPECT_EQ(plain, batch->body);
+  EXPECT_EQ(rig.counters().bytes_uncompressed.load(), batch->body.size());
+}
+
+TEST(Serializer, EvictsTheOldestRecordsForAStarvedProducer) {
+  RigSetup s;
+  s.batch_size = 1;
+  s.batch_buffers = 1;  // the one buffer stays with the "sender": the serializer stalls
+  s.block_capacity = 4096;
+  s.max_blocks = 2;
+  s.backpressure = Backpressure::drop_oldest;
+  SerializerRig rig(s);
+  ASSERT_EQ(rig.push(message(0, 900)), Status::ok);
+  ASSERT_EQ(rig.push(message(1, 900)), Status::ok);  // closes the batch of message 0
+  ASSERT_TRUE(rig.next(5s, /*give_back=*/false));
+  // Two blocks hold about eight of these; the rest only fit once old ones are evicted.
+  constexpr int pushed = 20;
+  for (int i = 2; i <= pushed; ++i) ASSERT_EQ(rig.push(message(i, 900)), Status::ok) << i;
+  auto const failures = rig.failures();
+  ASSERT_FALSE(failures.empty());
+  EXPECT_EQ(failures.front().first, FailureReason::evicted);
+  EXPECT_EQ(failures.front().second, message(1, 900)) << "oldest first";
+  EXPECT_EQ(rig.counters().dropped_oldest.load(), failures.size());
+  rig.give_back_held();
+  rig.drain();
+  EXPECT_EQ(rig.counters().consumed.load(), static_cast<std::uint64_t>(pushed + 1));
+}
+
+TEST(Serializer, FailsWhatIsNotBatchedAtTheCloseDeadline) {
+  RigSetup s;
+  s.batch_size = 1;
+  s.batch_buffers = 1;
+  SerializerRig rig(s);
+  ASSERT_EQ(rig.push(message(0)), Status::ok);
+  ASSERT_EQ(rig.push(message(1)), Status::ok);  // closes the batch of message 0
+  ASSERT_TRUE(rig.next(5s, /*give_back=*/false));  // never given back before the deadline
+  ASSERT_EQ(rig.push(message(2)), Status::ok);
+  rig.serializer().drain(std::chrono::steady_clock::now());
+  for (int i = 0; i < 5000 && rig.failures().size() < 2; ++i) std::this_thread::sleep_for(1ms);
+  auto const failures = rig.failures();
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_EQ(failures[0].first, FailureReason::deadline);
+  EXPECT_EQ(rig.counters().deadline_failures.load(), 2u);
+  rig.drain();
+}
+
+}  // namespace
+}  // namespace htevents::inline v0::detail
