@@ -40,9 +40,7 @@ Status Client::enqueue(Group const& message) noexcept { return core_->enqueue(me
 Status Client::enqueue(Alias const& message) noexcept { return core_->enqueue(message); }
 
 TrackWriter Client::track(std::string_view event) noexcept { return TrackWriter(core_.get(), event); }
-IdentifyWriter Client::identify() noexcept {
-  return IdentifyWriter(core_.get(), detail::MessageType::identify, {});
-}
+IdentifyWriter Client::identify() noexcept { return IdentifyWriter(core_.get(), detail::MessageType::identify, {}); }
 PageWriter Client::page(std::string_view name) noexcept {
   return PageWriter(core_.get(), detail::MessageType::page, name);
 }

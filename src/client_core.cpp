@@ -73,7 +73,8 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   serializer_ = std::make_unique<Serializer>(
       SerializerOptions::from(config_),
       SerializerLinks{consumer_, batches_, progress_, callbacks_, counters_, logger_, last_error_});
-  batches_.connect([sender = sender_.get()] { sender->wake(); }, [serializer = serializer_.get()] { serializer->wake(); });
+  batches_.connect([sender = sender_.get()] { sender->wake(); },
+                   [serializer = serializer_.get()] { serializer->wake(); });
   register_process_barrier();  // once per process, with the first client: no syscall at load
   watch_fork(this);
   // Threads last: everything they touch exists now. std::thread throws std::system_error when
@@ -132,9 +133,8 @@ bool ClientCore::flush(std::chrono::milliseconds timeout) noexcept {
   std::uint64_t const failed_before = counters_.failed.load(std::memory_order_acquire);
   FlushTicket ticket;
   try {
-    intake_.for_each_producer([&](Producer const& p) {
-      ticket.targets.emplace_back(&p, p.accepted.load(std::memory_order_acquire));
-    });
+    intake_.for_each_producer(
+        [&](Producer const& p) { ticket.targets.emplace_back(&p, p.accepted.load(std::memory_order_acquire)); });
     progress_.add(ticket);
   } catch (...) {
     return false;
@@ -155,7 +155,8 @@ bool ClientCore::close(std::chrono::milliseconds timeout) noexcept {
   std::unique_lock lock(close_mutex_);
   if (close_state_ == CloseState::closing) {
     // Another thread is closing: wait for it, but only until this caller's own deadline.
-    bool const finished = close_finished_.wait_until(lock, deadline, [&] { return close_state_ == CloseState::closed; });
+    bool const finished =
+        close_finished_.wait_until(lock, deadline, [&] { return close_state_ == CloseState::closed; });
     return finished && close_result_;
   }
   if (close_state_ == CloseState::closed) return close_result_;
@@ -183,7 +184,8 @@ bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexc
   std::uint64_t const accepted = intake_.total_accepted();
   std::uint64_t const delivered = counters_.delivered.load(std::memory_order_acquire);
   std::uint64_t const settled = delivered + counters_.failed.load(std::memory_order_acquire);
-  if (settled != accepted) logger_.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
+  if (settled != accepted)
+    logger_.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
   // true only when every accepted message was delivered (docs/lifecycle.md).
   return delivered == accepted;
 }

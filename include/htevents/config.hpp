@@ -46,16 +46,16 @@ struct Delivery {
   std::size_t bytes_uncompressed = 0;  ///< request body before compression
   std::size_t bytes_sent = 0;          ///< request body on the wire
   int http_status = 0;
-  int attempts = 0;                    ///< 1 when the first try succeeded
+  int attempts = 0;  ///< 1 when the first try succeeded
 };
 
 /// One message that will not be delivered, for on_failure. The views are valid only during the
 /// callback: copy what you keep.
 struct Failure {
   FailureReason reason = FailureReason::rejected;
-  int http_status = 0;                ///< 0 when no answer came (timeout, connection error, eviction)
-  std::string_view detail{};          ///< e.g. "HTTP 400: {\"error\":...}" or "curl: Timeout was reached"
-  std::string_view message_json{};    ///< the message exactly as it would have been sent
+  int http_status = 0;              ///< 0 when no answer came (timeout, connection error, eviction)
+  std::string_view detail{};        ///< e.g. "HTTP 400: {\"error\":...}" or "curl: Timeout was reached"
+  std::string_view message_json{};  ///< the message exactly as it would have been sent
 };
 
 /// Thrown by validate() and the Client constructor when the write key or a Config field is

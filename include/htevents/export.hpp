@@ -9,15 +9,15 @@
 /// library is compiled and HTEVENTS_SHARED (set by the CMake package) for its users.
 
 #if defined(_WIN32)
-#  if defined(HTEVENTS_LIB_EXPORT)
-#    define HTEVENTS_EXPORT __declspec(dllexport)
-#  elif defined(HTEVENTS_SHARED)
-#    define HTEVENTS_EXPORT __declspec(dllimport)
-#  else
-#    define HTEVENTS_EXPORT
-#  endif
-#elif defined(__GNUC__) || defined(__clang__)
-#  define HTEVENTS_EXPORT __attribute__((visibility("default")))
+#if defined(HTEVENTS_LIB_EXPORT)
+#define HTEVENTS_EXPORT __declspec(dllexport)
+#elif defined(HTEVENTS_SHARED)
+#define HTEVENTS_EXPORT __declspec(dllimport)
 #else
-#  define HTEVENTS_EXPORT
+#define HTEVENTS_EXPORT
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define HTEVENTS_EXPORT __attribute__((visibility("default")))
+#else
+#define HTEVENTS_EXPORT
 #endif

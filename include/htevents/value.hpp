@@ -93,11 +93,13 @@ using Context = Object;
 /// rejected at enqueue (Status::invalid_number): JSON has no form for them.
 class Value {
  public:
-  using Storage = std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double,
-                               std::string, Timestamp, Array, Object, RawJson>;
+  using Storage = std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, Timestamp, Array,
+                               Object, RawJson>;
 
   Value() noexcept : v_(nullptr) {}
   Value(std::nullptr_t) noexcept : v_(nullptr) {}
+  // clang-format 14 breaks requires-clauses on constructors apart:
+  // clang-format off
   template <class T>
     requires std::same_as<T, bool>
   Value(T b) noexcept : v_(b) {}
@@ -107,6 +109,7 @@ class Value {
   template <std::unsigned_integral T>
     requires(!std::same_as<T, bool>)
   Value(T u) noexcept : v_(static_cast<std::uint64_t>(u)) {}
+  // clang-format on
   template <std::floating_point T>
   Value(T d) noexcept : v_(static_cast<double>(d)) {}
   Value(char const* s) : v_(std::string(s)) {}

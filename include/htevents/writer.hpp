@@ -149,4 +149,3 @@ class AliasWriter : public MessageWriter<AliasWriter> {
 
 }  // namespace v0
 }  // namespace htevents
-

@@ -44,24 +44,22 @@ struct MessageSpan {
 };
 
 struct Batch {
-  Batch(std::size_t max_body_bytes, std::size_t max_messages) : body(max_body_bytes) {
-    messages.reserve(max_messages);
-  }
+  Batch(std::size_t max_body_bytes, std::size_t max_messages) : body(max_body_bytes) { messages.reserve(max_messages); }
 
   std::uint64_t serial = 0;
-  std::array<char, 36> id{};          // the batch messageId: kept across attempts (Envelope)
-  std::size_t envelope_at = 0;        // where `],"sentAt":` starts in `body`; 0 = not closed
-  ByteBuffer body;                    // uncompressed JSON request body
-  std::vector<MessageSpan> messages;  // each message's bytes inside `body`, for on_failure
-  ByteBuffer wire{0};                 // compressed body (unused for Compression::none)
+  std::array<char, 36> id{};                 // the batch messageId: kept across attempts (Envelope)
+  std::size_t envelope_at = 0;               // where `],"sentAt":` starts in `body`; 0 = not closed
+  ByteBuffer body;                           // uncompressed JSON request body
+  std::vector<MessageSpan> messages;         // each message's bytes inside `body`, for on_failure
+  ByteBuffer wire{0};                        // compressed body (unused for Compression::none)
   Compression encoding = Compression::none;  // what `wire_view()` holds
   int attempts = 0;
-  std::chrono::steady_clock::time_point not_before{};  // next attempt no earlier than this
+  std::chrono::steady_clock::time_point not_before{};       // next attempt no earlier than this
   std::chrono::steady_clock::time_point sent_at_written{};  // when the envelope's sentAt was set
 
   // Splitting (400, 413): a batch of the pool that was split stays out of the pool until every
   // piece has settled; the pieces are heap batches that point at it. See Sender::split.
-  Batch* root = nullptr;       // for a piece: the pool batch it came from
+  Batch* root = nullptr;        // for a piece: the pool batch it came from
   std::size_t pieces_left = 0;  // for a split root: pieces not settled yet
   int split_budget = 0;         // for a root: extra requests its splits may still make
   bool any_failed = false;      // for a root: some piece failed (the root is not "sent")
@@ -70,9 +68,7 @@ struct Batch {
   long last_status = 0;
   std::string last_error;
 
-  std::string_view wire_view() const noexcept {
-    return encoding == Compression::none ? body.view() : wire.view();
-  }
+  std::string_view wire_view() const noexcept { return encoding == Compression::none ? body.view() : wire.view(); }
   std::string_view message(std::size_t i) const noexcept {
     return body.view().substr(messages[i].offset, messages[i].length);
   }

@@ -53,7 +53,8 @@ void Envelope::append(Batch& batch, std::string_view message_json) noexcept {
   std::size_t at = body.size();
   if (!batch.messages.empty()) body.data()[at++] = ',';
   std::memcpy(body.data() + at, message_json.data(), message_json.size());
-  batch.messages.push_back(MessageSpan{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size())});
+  batch.messages.push_back(
+      MessageSpan{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size())});
   body.resize(at + message_json.size());
 }
 

@@ -42,7 +42,8 @@ void Progress::add(FlushTicket& ticket) {
 
 bool Progress::wait(FlushTicket& ticket, std::chrono::steady_clock::time_point deadline) noexcept {
   std::unique_lock lock(mutex_);
-  bool const done = changed_.wait_until(lock, deadline, [&] { return ticket.batched && done_through(ticket.last_serial); });
+  bool const done =
+      changed_.wait_until(lock, deadline, [&] { return ticket.batched && done_through(ticket.last_serial); });
   std::erase(tickets_, &ticket);
   ticket_count_.fetch_sub(1, std::memory_order_release);
   return done;

@@ -83,8 +83,8 @@ class Progress {
   std::condition_variable changed_;
   std::vector<FlushTicket*> tickets_;  // guarded by mutex_
   std::atomic<std::size_t> ticket_count_{0};
-  std::uint64_t last_handed_ = 0;      // guarded by mutex_
-  bool serializer_exited_ = false;     // guarded by mutex_
+  std::uint64_t last_handed_ = 0;        // guarded by mutex_
+  bool serializer_exited_ = false;       // guarded by mutex_
   std::set<std::uint64_t> outstanding_;  // guarded by mutex_
 };
 

@@ -183,7 +183,7 @@ void Serializer::evict_oldest() noexcept {
   auto evict = [&](Record const& record) {
     links_.counters.dropped_oldest.fetch_add(1, std::memory_order_relaxed);
     links_.callbacks.fail_message(FailureReason::evicted, 0, "evicted by Backpressure::drop_oldest",
-                       std::string_view(record.block->data() + record.offset, record.length));
+                                  std::string_view(record.block->data() + record.offset, record.length));
     consumed(record);
   };
   for (; next_ < pending_size_ && budget > 0; ++next_, --budget) evict(pending_[next_]);
@@ -213,7 +213,7 @@ void Serializer::fail_everything_left() noexcept {
     for (; next_ < pending_size_; ++next_) {
       Record const& record = pending_[next_];
       links_.callbacks.fail_message(FailureReason::deadline, 0, why,
-                         std::string_view(record.block->data() + record.offset, record.length));
+                                    std::string_view(record.block->data() + record.offset, record.length));
       links_.counters.deadline_failures.fetch_add(1, std::memory_order_relaxed);
       consumed(record);
     }
@@ -227,7 +227,8 @@ bool Serializer::drained() const noexcept {
   return next_ == pending_size_ && consumed_ == links_.intake.total_accepted();
 }
 
-std::chrono::microseconds Serializer::time_until_batch_can_close(std::chrono::steady_clock::time_point now) const noexcept {
+std::chrono::microseconds Serializer::time_until_batch_can_close(
+    std::chrono::steady_clock::time_point now) const noexcept {
   using std::chrono::microseconds;
   auto const elapsed = std::chrono::duration_cast<microseconds>(now - batch_started_);
   auto const left = std::chrono::duration_cast<microseconds>(options_.interval) - elapsed;
@@ -243,7 +244,8 @@ std::chrono::microseconds Serializer::time_until_batch_can_close(std::chrono::st
     double const per_us = static_cast<double>(count) / static_cast<double>(elapsed.count());
     double const bytes_per_us = static_cast<double>(bytes) / static_cast<double>(elapsed.count());
     double const by_count = static_cast<double>(options_.batch_size - std::min(count, options_.batch_size)) / per_us;
-    std::size_t const byte_room = options_.max_batch_bytes - std::min(options_.max_batch_bytes, bytes + envelope_bytes());
+    std::size_t const byte_room =
+        options_.max_batch_bytes - std::min(options_.max_batch_bytes, bytes + envelope_bytes());
     double const by_bytes = static_cast<double>(byte_room) / bytes_per_us;
     double const soonest = std::min(by_count, by_bytes);
     if (soonest < static_cast<double>(fill.count())) fill = microseconds(static_cast<std::int64_t>(soonest));

@@ -32,8 +32,8 @@ namespace htevents::inline v0::detail {
 
 // What the serializer takes from Config, once.
 struct SerializerOptions {
-  std::size_t batch_size = 0;       // messages per batch at most
-  std::size_t max_batch_bytes = 0;  // request body bytes at most, envelope included
+  std::size_t batch_size = 0;             // messages per batch at most
+  std::size_t max_batch_bytes = 0;        // request body bytes at most, envelope included
   std::chrono::milliseconds interval{0};  // a batch waits at most this long for more messages
   int compression_level = 0;
   bool drop_oldest = false;  // Backpressure::drop_oldest: evict when a producer starves
@@ -102,10 +102,10 @@ class Serializer {
   BatchIds ids_;
   Envelope envelope_;
   std::uint64_t serial_ = 0;
-  std::uint64_t consumed_ = 0;       // mirrors counters.consumed
-  Block* release_block_ = nullptr;   // consecutive records of one block are released together
+  std::uint64_t consumed_ = 0;      // mirrors counters.consumed
+  Block* release_block_ = nullptr;  // consecutive records of one block are released together
   std::int64_t release_count_ = 0;
-  bool quiet_nap_taken_ = false;     // napped once since the ring was last found empty
+  bool quiet_nap_taken_ = false;  // napped once since the ring was last found empty
 };
 
 }  // namespace htevents::inline v0::detail

@@ -78,19 +78,19 @@ void check_endpoint(std::string_view endpoint) {
           "htevents: Config::endpoint must not end in /v1/batch: the client appends it (give the base URL)");
 }
 
-void require_short(std::chrono::milliseconds value, char const* message) { require(value <= max_config_duration, message); }
+void require_short(std::chrono::milliseconds value, char const* message) {
+  require(value <= max_config_duration, message);
+}
 
 void check_default_context(Config const& c) {
   std::string suffix;
   switch (encode_batch_context(c.default_context, suffix)) {
-    case Status::ok:
-      break;
+    case Status::ok: break;
     case Status::invalid_number:
       throw ConfigError("htevents: Config::default_context holds a NaN or infinite number, which JSON cannot carry");
     case Status::invalid_json:
       throw ConfigError("htevents: Config::default_context holds a RawJson value that does not parse");
-    default:
-      throw ConfigError("htevents: Config::default_context cannot be encoded as JSON");
+    default: throw ConfigError("htevents: Config::default_context cannot be encoded as JSON");
   }
   // No underflow: max_batch_bytes >= max_message_bytes + envelope_allowance was checked.
   require(envelope_bytes(suffix.size()) <= c.max_batch_bytes - c.max_message_bytes,
@@ -127,8 +127,9 @@ void validate(Config const& c) {
   require(c.max_batch_bytes >= c.max_message_bytes + detail::envelope_allowance,
           "htevents: Config::max_batch_bytes must hold one message of max_message_bytes plus 4096 bytes of envelope");
   // Divided rather than multiplied: any max_queue_bytes is fine from here on.
-  require(c.max_queue_bytes / 4 >= detail::block_capacity_for(c),
-          "htevents: Config::max_queue_bytes must be at least 4 arena blocks: 4 * max(64 KiB, max_message_bytes + 4 KiB)");
+  require(
+      c.max_queue_bytes / 4 >= detail::block_capacity_for(c),
+      "htevents: Config::max_queue_bytes must be at least 4 arena blocks: 4 * max(64 KiB, max_message_bytes + 4 KiB)");
 
   require(c.enqueue_timeout.count() >= 0, "htevents: Config::enqueue_timeout must not be negative");
   require(c.max_in_flight >= 1 && c.max_in_flight <= 1024, "htevents: Config::max_in_flight must be 1..1024");
@@ -141,9 +142,11 @@ void validate(Config const& c) {
   require(c.stats_interval.count() >= 0, "htevents: Config::stats_interval must not be negative");
   require_short(c.stats_interval, "htevents: Config::stats_interval must be at most 2147483647 ms (about 24.8 days)");
   if (c.compression == Compression::zstd) {
-    require(c.compression_level >= -7 && c.compression_level <= 22, "htevents: Config::compression_level must be -7..22 for zstd");
+    require(c.compression_level >= -7 && c.compression_level <= 22,
+            "htevents: Config::compression_level must be -7..22 for zstd");
   } else if (c.compression == Compression::gzip) {
-    require(c.compression_level >= 1 && c.compression_level <= 9, "htevents: Config::compression_level must be 1..9 for gzip");
+    require(c.compression_level >= 1 && c.compression_level <= 9,
+            "htevents: Config::compression_level must be 1..9 for gzip");
   }
   detail::check_default_context(c);
 }

@@ -55,7 +55,8 @@ void FailureLog::flush(Logger const& logger) noexcept {
 void FailureLog::summarize(Logger const& logger, std::chrono::steady_clock::time_point now) {
   if (suppressed_ > 0) {
     // Logged under mutex_: the Logger has its own lock and never calls back into this.
-    logger.log(LogLevel::error, std::to_string(suppressed_) + " more events were not delivered (no on_failure set); last: " + last_);
+    logger.log(LogLevel::error,
+               std::to_string(suppressed_) + " more events were not delivered (no on_failure set); last: " + last_);
   }
   suppressed_ = 0;
   last_.clear();

@@ -32,10 +32,10 @@ class FailureLog {
 
   std::mutex mutex_;
   std::chrono::steady_clock::time_point window_start_{};  // guarded by mutex_
-  int lines_in_window_ = 0;                                // guarded by mutex_
-  std::uint64_t suppressed_ = 0;                           // guarded by mutex_
-  std::string last_;                                       // guarded by mutex_: last suppressed
-  std::atomic<bool> pending_{false};                       // suppressed_ > 0, read without the lock
+  int lines_in_window_ = 0;                               // guarded by mutex_
+  std::uint64_t suppressed_ = 0;                          // guarded by mutex_
+  std::string last_;                                      // guarded by mutex_: last suppressed
+  std::atomic<bool> pending_{false};                      // suppressed_ > 0, read without the lock
 };
 
 // "reason=deadline http_status=0 detail=...": the words of one failure, for a log line.

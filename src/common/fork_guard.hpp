@@ -10,7 +10,7 @@ namespace htevents::inline v0::detail {
 class ForkAware {
  public:
   // All three run in the thread that calls fork(); the registry lock is held throughout.
-  virtual void before_fork() noexcept = 0;          // take the locks the child may need
+  virtual void before_fork() noexcept = 0;           // take the locks the child may need
   virtual void after_fork_in_parent() noexcept = 0;  // release them
   virtual void after_fork_in_child() noexcept = 0;   // release them and stop being usable
 

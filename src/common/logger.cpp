@@ -24,8 +24,8 @@ Logger::Logger(std::function<void(LogLevel, std::string_view)> sink, LogLevel le
   if (!sink_) {
     // The documented default: one line per message on stderr.
     sink_ = [](LogLevel l, std::string_view message) {
-      std::fprintf(stderr, "htevents %.*s: %.*s\n", static_cast<int>(level_name(l).size()),
-                   level_name(l).data(), static_cast<int>(message.size()), message.data());
+      std::fprintf(stderr, "htevents %.*s: %.*s\n", static_cast<int>(level_name(l).size()), level_name(l).data(),
+                   static_cast<int>(message.size()), message.data());
     };
   }
 }

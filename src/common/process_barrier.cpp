@@ -50,8 +50,7 @@ void heavy_barrier() noexcept {
     // Registered, and now refused: registration lost (EPERM) or the call filtered. From here on
     // light sides use real fences; the ones already past their compiler barrier are ordered by
     // the fallbacks below, which need no registration.
-    if (errno == EPERM && membarrier(cmd_register_private_expedited) == 0 &&
-        membarrier(cmd_private_expedited) == 0) {
+    if (errno == EPERM && membarrier(cmd_register_private_expedited) == 0 && membarrier(cmd_private_expedited) == 0) {
       return;
     }
     process_barrier_registered.store(false, std::memory_order_seq_cst);

@@ -8,9 +8,19 @@ inline namespace v0 {
 namespace {
 
 std::string_view status_key(std::size_t i) noexcept {
-  static constexpr std::string_view names[status_count] = {
-      "ok",          "missing_user_id", "missing_event", "missing_group_id", "missing_previous_id", "invalid_number",
-      "invalid_json", "message_too_large", "queue_full", "closed", "invalid_usage", "invalid_message_id", "forked"};
+  static constexpr std::string_view names[status_count] = {"ok",
+                                                           "missing_user_id",
+                                                           "missing_event",
+                                                           "missing_group_id",
+                                                           "missing_previous_id",
+                                                           "invalid_number",
+                                                           "invalid_json",
+                                                           "message_too_large",
+                                                           "queue_full",
+                                                           "closed",
+                                                           "invalid_usage",
+                                                           "invalid_message_id",
+                                                           "forked"};
   return names[i];
 }
 

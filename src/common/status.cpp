@@ -1,5 +1,5 @@
-#include "htevents/config.hpp"
 #include "htevents/status.hpp"
+#include "htevents/config.hpp"
 
 namespace htevents {
 inline namespace v0 {

@@ -7,13 +7,9 @@
 
 namespace htevents::inline v0::detail {
 
-char* write_integer(char* out, std::int64_t v) noexcept {
-  return std::to_chars(out, out + max_integer_size, v).ptr;
-}
+char* write_integer(char* out, std::int64_t v) noexcept { return std::to_chars(out, out + max_integer_size, v).ptr; }
 
-char* write_integer(char* out, std::uint64_t v) noexcept {
-  return std::to_chars(out, out + max_integer_size, v).ptr;
-}
+char* write_integer(char* out, std::uint64_t v) noexcept { return std::to_chars(out, out + max_integer_size, v).ptr; }
 
 namespace {
 

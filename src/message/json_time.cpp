@@ -32,7 +32,7 @@ struct CivilDate {
 constexpr CivilDate civil_from_days(std::int64_t z) noexcept {
   z += 719468;
   std::int64_t const era = (z >= 0 ? z : z - 146096) / 146097;
-  auto const doe = static_cast<unsigned>(z - era * 146097);                  // [0, 146096]
+  auto const doe = static_cast<unsigned>(z - era * 146097);                    // [0, 146096]
   unsigned const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
   unsigned const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
   unsigned const mp = (5 * doy + 2) / 153;                                     // [0, 11]

@@ -18,7 +18,6 @@
 
 namespace htevents::inline v0::detail {
 
-
 class MessageArena {
  public:
   // Resumes the producer's draft (empty for a new message).

@@ -76,8 +76,8 @@ std::uint64_t UuidGenerator::next() noexcept {  // xoshiro256** 1.0
 char* UuidGenerator::write(char* out) noexcept {
   std::uint64_t hi = next();
   std::uint64_t lo = next();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                                     // version 4: byte 6 = 4x
-  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;              // variant 10: byte 8 = 10xx xxxx
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                         // version 4: byte 6 = 4x
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10: byte 8 = 10xx xxxx
   char hex[32];
 #if HTEVENTS_JSON_SSE2
   // Nibbles to ASCII, 16 at a time: big-endian byte order so the text reads hi then lo.

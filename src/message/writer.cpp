@@ -184,9 +184,9 @@ void WriterCore::slow_member(std::string_view key, WriteValue&& write_value) noe
   keep(out);
 }
 
-#define HTEVENTS_MEMBER(ParamType, WRITE)                                                      \
-  void WriterCore::member_slow(std::string_view key, ParamType value) noexcept {              \
-    slow_member(key, [&](MessageArena& out) noexcept { WRITE; });                              \
+#define HTEVENTS_MEMBER(ParamType, WRITE)                                        \
+  void WriterCore::member_slow(std::string_view key, ParamType value) noexcept { \
+    slow_member(key, [&](MessageArena& out) noexcept { WRITE; });                \
   }
 
 HTEVENTS_MEMBER(std::string_view, out.string(value))

@@ -13,13 +13,13 @@ BlockPool::~BlockPool() {
   while (all_ != nullptr) {
     Block* next = all_->next_all;
     all_->~Block();
-    ::operator delete(all_, std::align_val_t{cache_line});
+    ::operator delete (all_, std::align_val_t{cache_line});
     all_ = next;
   }
 }
 
 Block* BlockPool::allocate_unlinked() noexcept {
-  void* memory = ::operator new(sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
+  void* memory = ::operator new (sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
   if (memory == nullptr) return nullptr;
   Block* block = new (memory) Block{};
   block->capacity = static_cast<std::uint32_t>(capacity_);

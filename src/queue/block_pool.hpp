@@ -44,7 +44,7 @@ class BlockPool {
 
  private:
   Block* pop_locked() noexcept;
-  Block* allocate() noexcept;  // caller holds mutex_ (the block joins all_)
+  Block* allocate() noexcept;           // caller holds mutex_ (the block joins all_)
   Block* allocate_unlinked() noexcept;  // no lock; the caller links it into all_ under mutex_
 
   std::size_t const capacity_;
@@ -52,7 +52,7 @@ class BlockPool {
   std::mutex mutex_;
   std::condition_variable returned_;
   Block* free_ = nullptr;
-  Block* all_ = nullptr;  // chain of next_all through every allocated block; guarded by mutex_
+  Block* all_ = nullptr;                    // chain of next_all through every allocated block; guarded by mutex_
   std::atomic<std::size_t> free_count_{0};  // written under mutex_; read without it by keep_spare
   std::size_t allocated_ = 0;
   std::size_t waiters_ = 0;

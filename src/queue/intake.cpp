@@ -60,13 +60,13 @@ Block* Intake::next_block(Producer& producer) noexcept {
         while (block == nullptr && !blocks_.interrupted() && std::chrono::steady_clock::now() < deadline) {
           blocks_.starved.store(true, std::memory_order_release);
           consumer_wakeup_.signal();
-          block = blocks_.acquire_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+          block = blocks_.acquire_until(
+              std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
           if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
         }
         break;
       case Backpressure::drop_newest:
-      case Backpressure::fail:
-        break;
+      case Backpressure::fail: break;
     }
   }
   if (block != nullptr) block->owner = &producer;

@@ -75,9 +75,7 @@ class Intake {
   bool closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
   bool closed_acquire() const noexcept { return closed_.load(std::memory_order_acquire); }
   // What a refused enqueue says once `closed` is set: closed, or forked in a fork child.
-  Status refusal() const noexcept {
-    return forked_.load(std::memory_order_relaxed) ? Status::forked : Status::closed;
-  }
+  Status refusal() const noexcept { return forked_.load(std::memory_order_relaxed) ? Status::forked : Status::closed; }
   // True in a child process forked while this intake existed.
   bool forked() const noexcept { return forked_.load(std::memory_order_relaxed); }
   // A new arena block for `producer` after retiring its current one, under the backpressure
@@ -135,9 +133,7 @@ class IntakeConsumer {
   explicit IntakeConsumer(Intake& intake) : intake_(intake), token_(intake.ring_) {}
 
   // Up to `max` records, oldest first per producer.
-  std::size_t take(Record* out, std::size_t max) noexcept {
-    return intake_.ring_.try_dequeue_bulk(token_, out, max);
-  }
+  std::size_t take(Record* out, std::size_t max) noexcept { return intake_.ring_.try_dequeue_bulk(token_, out, max); }
   // `count` records of `block` have been copied out (or failed): counts them for their
   // producer and lets the block go back to the pool once its producer has retired it too.
   void release(Block* block, std::int64_t count) noexcept;

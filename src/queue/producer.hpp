@@ -28,9 +28,9 @@ struct alignas(cache_line) Producer {
   // reads them to retire an idle producer's block (see `reclaim`).
   std::atomic<Block*> block{nullptr};
   std::atomic<std::int64_t> block_records{0};
-  std::uint32_t pos = 0;             // end of the committed bytes in `block`
-  std::uint32_t draft = 0;           // bytes of the message being written, after `pos`
-  bool writer_open = false;          // a fast-path writer is in progress on this producer
+  std::uint32_t pos = 0;     // end of the committed bytes in `block`
+  std::uint32_t draft = 0;   // bytes of the message being written, after `pos`
+  bool writer_open = false;  // a fast-path writer is in progress on this producer
   UuidGenerator uuid;
 
   // Set while the owner may touch `block`: from a writer's construction to its send() or
@@ -53,7 +53,7 @@ struct alignas(cache_line) Producer {
 
   // Lifetime handshake between the owning thread's exit and the client's destruction.
   std::mutex lifetime;
-  bool client_alive = true;          // guarded by `lifetime`
+  bool client_alive = true;            // guarded by `lifetime`
   std::atomic<bool> abandoned{false};  // owner thread exited; another thread may adopt it
 
   // Serializer-only: records of this producer copied into batches (or failed). Own cache line:
@@ -72,7 +72,8 @@ void accept_reclaim(Producer& producer) noexcept;
 // The owner checks a reclaim request after raising `holding` (and its light_barrier()): keep
 // the block if the request can still be cancelled, else start without one.
 inline void settle_reclaim(Producer& producer) noexcept {
-  if (producer.reclaim.load(std::memory_order_relaxed) == Producer::reclaim_none) [[likely]] return;
+  if (producer.reclaim.load(std::memory_order_relaxed) == Producer::reclaim_none) [[likely]]
+    return;
   std::uint8_t expected = Producer::reclaim_requested;
   if (producer.reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel)) return;
   accept_reclaim(producer);

@@ -40,15 +40,13 @@ bool permanent_transport_error(CURLcode code, std::string_view error) noexcept {
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_TOO_MANY_REDIRECTS:
-      return true;
+    case CURLE_TOO_MANY_REDIRECTS: return true;
     case CURLE_SSL_CONNECT_ERROR:
       // OpenSSL's words for "the peer answered, but not with TLS" (http server on the port).
       return error.find("wrong version number") != std::string_view::npos ||
              error.find("packet length too long") != std::string_view::npos ||
              error.find("unknown protocol") != std::string_view::npos;
-    default:
-      return false;
+    default: return false;
   }
 }
 std::string HttpResponse::describe() const {
@@ -129,8 +127,8 @@ std::size_t CurlTransport::on_header(char* data, std::size_t size, std::size_t c
   std::string_view line(data, n);
   constexpr std::string_view name = "retry-after:";
   if (line.size() > name.size() && strncasecmp(line.data(), name.data(), name.size()) == 0) {
-    auto const now = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
+    auto const now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     slot.retry_after = parse_retry_after(line.substr(name.size()), now);
   }
   return n;

@@ -60,7 +60,7 @@ class CurlTransport final : public HttpTransport {
 
   struct Slot {
     std::unique_ptr<CURL, EasyDelete> easy;
-    void* tag = nullptr;  // the request in flight; nullptr when idle
+    void* tag = nullptr;   // the request in flight; nullptr when idle
     std::string response;  // first bytes of the answer, for failure details
     std::optional<std::chrono::milliseconds> retry_after;
     char error[CURL_ERROR_SIZE] = {};

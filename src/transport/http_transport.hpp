@@ -15,12 +15,12 @@ namespace htevents::inline v0::detail {
 
 // How one request ended.
 struct HttpResponse {
-  bool transport_ok = true;          // false: no answer (connection refused, timeout, TLS...)
-  bool transport_permanent = false;  // no answer, and another try cannot fix it (bad URL...)
-  long status = 0;                   // HTTP status; 0 when no answer came
+  bool transport_ok = true;                              // false: no answer (connection refused, timeout, TLS...)
+  bool transport_permanent = false;                      // no answer, and another try cannot fix it (bad URL...)
+  long status = 0;                                       // HTTP status; 0 when no answer came
   std::optional<std::chrono::milliseconds> retry_after;  // the Retry-After header, parsed
-  std::string_view body;             // the first bytes of the answer, for failure details
-  std::string_view error;            // the transport error's text when !transport_ok
+  std::string_view body;                                 // the first bytes of the answer, for failure details
+  std::string_view error;                                // the transport error's text when !transport_ok
 
   // "HTTP 503: <body>" or "<transport>: <error>", for failure details and logs.
   std::string describe() const;

@@ -25,12 +25,12 @@ Outcome classify(long http_status, bool transport_ok, bool transport_permanent, 
 
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_base,
                                   std::chrono::milliseconds retry_max,
-                                  std::optional<std::chrono::milliseconds> retry_after,
-                                  std::mt19937_64& rng) noexcept {
+                                  std::optional<std::chrono::milliseconds> retry_after, std::mt19937_64& rng) noexcept {
   using std::chrono::milliseconds;
   int const doublings = std::clamp(attempt - 1, 0, 30);
   long double const grown = static_cast<long double>(retry_base.count()) * static_cast<long double>(1ULL << doublings);
-  auto const ceiling = static_cast<std::int64_t>(std::min<long double>(grown, static_cast<long double>(retry_max.count())));
+  auto const ceiling =
+      static_cast<std::int64_t>(std::min<long double>(grown, static_cast<long double>(retry_max.count())));
   std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(ceiling, 0));
   milliseconds wait{jitter(rng)};
   if (retry_after) wait = std::max(wait, std::min(*retry_after, retry_after_cap));
@@ -40,7 +40,8 @@ std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_b
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::int64_t now_unix_seconds) noexcept {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' || value.back() == '\n')) {
+  while (!value.empty() &&
+         (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' || value.back() == '\n')) {
     value.remove_suffix(1);
   }
   if (value.empty()) return std::nullopt;

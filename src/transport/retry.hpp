@@ -37,8 +37,7 @@ constexpr std::chrono::milliseconds retry_after_cap{300'000};
 // `attempt` counts tries made so far (>= 1).
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds retry_base,
                                   std::chrono::milliseconds retry_max,
-                                  std::optional<std::chrono::milliseconds> retry_after,
-                                  std::mt19937_64& rng) noexcept;
+                                  std::optional<std::chrono::milliseconds> retry_after, std::mt19937_64& rng) noexcept;
 
 // A Retry-After header value: delta-seconds or an HTTP date (relative to `now_unix_seconds`).
 // nullopt when malformed. Past dates give 0.

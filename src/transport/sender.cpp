@@ -140,8 +140,7 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
 
   FailureReason reason = FailureReason::rejected;
   switch (outcome) {
-    case Outcome::delivered:
-      return;  // handled above
+    case Outcome::delivered: return;  // handled above
     case Outcome::refused_encoding:
       if (fall_back(batch)) return;
       break;  // nothing left to fall back to: a plain rejection
@@ -162,8 +161,7 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
       }
       reason = FailureReason::retries_exhausted;
       break;
-    case Outcome::rejected:
-      break;
+    case Outcome::rejected: break;
   }
   fail(batch, reason, status, detail);
 }
@@ -181,8 +179,8 @@ void Sender::note_failed_attempt(Batch const& batch) noexcept {
   ++failing_run_;
   if (!warn_worthy(failing_run_) || !links_.logger.enabled(LogLevel::warn)) return;
   try {
-    links_.logger.log(LogLevel::warn, std::to_string(failing_run_) + " attempts in a row failed and are being retried; last: " +
-                                         batch.last_error);
+    links_.logger.log(LogLevel::warn, std::to_string(failing_run_) +
+                                          " attempts in a row failed and are being retried; last: " + batch.last_error);
   } catch (...) {
   }
 }
@@ -207,7 +205,8 @@ void Sender::pause_for(Batch* batch, std::chrono::milliseconds retry_after) noex
   auto const until = std::chrono::steady_clock::now() + std::min(retry_after, retry_after_cap);
   paused_until_ = std::max(paused_until_, until);
   --batch->attempts;
-  schedule(batch, std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - std::chrono::steady_clock::now()));
+  schedule(batch,
+           std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - std::chrono::steady_clock::now()));
 }
 
 void Sender::schedule(Batch* batch, std::chrono::milliseconds wait) noexcept {
@@ -215,11 +214,10 @@ void Sender::schedule(Batch* batch, std::chrono::milliseconds wait) noexcept {
   batch->not_before = std::chrono::steady_clock::now() + wait;
   if (links_.logger.enabled(LogLevel::debug)) {
     try {
-      links_.logger.log(LogLevel::debug, "retrying a batch of " + std::to_string(batch->messages.size()) + " events in " +
-                                            std::to_string(wait.count()) + " ms (attempt " +
-                                            std::to_string(batch->attempts) + " of " +
-                                            std::to_string(options_.max_attempts) + " used); last: " +
-                                            batch->last_error);
+      links_.logger.log(LogLevel::debug,
+                        "retrying a batch of " + std::to_string(batch->messages.size()) + " events in " +
+                            std::to_string(wait.count()) + " ms (attempt " + std::to_string(batch->attempts) + " of " +
+                            std::to_string(options_.max_attempts) + " used); last: " + batch->last_error);
     } catch (...) {
     }
   }
@@ -245,8 +243,8 @@ bool Sender::fall_back(Batch* batch) noexcept {
     });
     links_.counters.compression_fallbacks.fetch_add(1, std::memory_order_relaxed);
     links_.logger.log(LogLevel::warn, refused == Compression::zstd
-                                         ? "the server refused zstd request bodies; falling back to gzip"
-                                         : "the server refused gzip request bodies; sending them uncompressed");
+                                          ? "the server refused zstd request bodies; falling back to gzip"
+                                          : "the server refused gzip request bodies; sending them uncompressed");
   }
   --batch->attempts;  // a refused encoding is not a failed try
   try {
@@ -296,7 +294,8 @@ bool Sender::split(Batch* batch) noexcept {
   }
   if (links_.logger.enabled(LogLevel::debug)) {
     try {
-      links_.logger.log(LogLevel::debug, "splitting a batch of " + std::to_string(n) + " events after " + root->last_error);
+      links_.logger.log(LogLevel::debug,
+                        "splitting a batch of " + std::to_string(n) + " events after " + root->last_error);
     } catch (...) {
     }
   }
@@ -326,7 +325,7 @@ void Sender::deliver(Batch* batch, long http_status) noexcept {
   links_.counters.delivered.fetch_add(batch->messages.size(), std::memory_order_relaxed);
   links_.counters.batches_sent.fetch_add(1, std::memory_order_relaxed);
   links_.callbacks.notify_success(Delivery{batch->messages.size(), batch->body.size(), batch->wire_view().size(),
-                                static_cast<int>(http_status), batch->attempts});
+                                           static_cast<int>(http_status), batch->attempts});
   finish(batch);
 }
 

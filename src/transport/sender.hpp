@@ -96,8 +96,8 @@ class Sender {
   SenderOptions const options_;
   SenderLinks const links_;
   std::unique_ptr<HttpTransport> const transport_;
-  std::vector<Batch*> in_flight_;  // started and not completed; capacity max_in_flight
-  std::vector<Batch*> intake_;     // swapped with the channel's handed batches
+  std::vector<Batch*> in_flight_;             // started and not completed; capacity max_in_flight
+  std::vector<Batch*> intake_;                // swapped with the channel's handed batches
   std::atomic<std::int64_t> deadline_ns_{0};  // steady_clock, 0 = none
 
   std::deque<Batch*> ready_;     // to send as soon as a slot is free

@@ -60,8 +60,9 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
     // Zero padding past the string would read as control bytes: only its own bytes count.
     // Borrows only run upwards from a flagged byte, so the lowest Size bytes are tested exactly.
     constexpr std::uint64_t mask0 = Size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * Size)) - 1;
-    constexpr std::uint64_t mask1 =
-        Size <= 8 ? 0 : Size == 16 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * (Size - 8 * (Size > 8)))) - 1;
+    constexpr std::uint64_t mask1 = Size <= 8    ? 0
+                                    : Size == 16 ? ~std::uint64_t{0}
+                                                 : (std::uint64_t{1} << (8 * (Size - 8 * (Size > 8)))) - 1;
     std::uint64_t const flagged = ((special(words[0]) & mask0) | (special(words[1]) & mask1)) & highs;
     if (flagged == 0) {
       out[0] = '"';

@@ -227,8 +227,8 @@ class WriterCore {
   char* end_ = nullptr;  // the block's end
   Status status_ = Status::closed;
   MessageType type_ = MessageType::track;
-  bool owner_ = false;            // this writer holds the producer's draft
-  bool fields_open_ = false;      // the properties/traits object has been opened
+  bool owner_ = false;        // this writer holds the producer's draft
+  bool fields_open_ = false;  // the properties/traits object has been opened
   bool has_user_ = false;
   bool has_anonymous_ = false;
   bool has_message_id_ = false;
