@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libconcurrentqueue-dev libsimdjson-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev
   libmicrohttpd-dev librdkafka-dev libgtest-dev libgmock-dev libbenchmark-dev
-  jq valgrind
+  jq valgrind clang-format clang-tidy
 )
 
 missing=()

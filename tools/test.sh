@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: packages, configure, build, then
+# The whole test suite, from a fresh machine: packages, lint (clang-format, clang-tidy on src/
+# and include/), configure, build, then
 #   1. release build: every test (unit, integration, stress, package, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
-#   3. ThreadSanitizer: integration and stress tests (the concurrency and fault tests)
+#   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
 #   4. libFuzzer: each fuzzer for a bounded time
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -14,6 +15,9 @@ step() { printf '\n==== %s ====\n' "$*"; }
 
 step "setup: packages"
 ./tools/setup.sh
+
+step "lint: clang-format and clang-tidy on src/ and include/"
+./tools/lint.sh -j "$(nproc)"
 
 step "release build"
 cmake --preset release >/dev/null
@@ -30,7 +34,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 step "TSan build"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$(nproc)" --target htevents_integration_tests htevents_stress_tests
+cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
 step "TSan tests"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
 
