@@ -35,6 +35,11 @@ struct Handed {
   std::uint64_t serial = 0;
 };
 
+Handed copy_of(Batch const& batch) {
+  return Handed{batch.messages.size(), std::string(batch.body.view()), batch.encoding, std::string(batch.wire.view()),
+                batch.serial};
+}
+
 struct RigSetup {
   std::size_t batch_size = 100;
   std::size_t max_batch_bytes = 500 * 1024;
@@ -91,6 +96,11 @@ class SerializerRig {
   std::optional<Handed> next(std::chrono::milliseconds timeout = 5s, bool give_back = true) {
     auto const until = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(mutex_);
+    if (!drained_.empty()) {
+      Handed h = std::move(drained_.front());
+      drained_.erase(drained_.begin());
+      return h;
+    }
     for (;;) {
       if (queue_.empty()) channel_.take_handed(queue_);
       if (!queue_.empty()) break;
@@ -103,8 +113,7 @@ class SerializerRig {
     }
     Batch* batch = queue_.front();
     queue_.erase(queue_.begin());
-    Handed h{batch->messages.size(), std::string(batch->body.view()), batch->encoding, std::string(batch->wire.view()),
-             batch->serial};
+    Handed h = copy_of(*batch);
     if (give_back) {
       channel_.give_back(batch);
     } else {
@@ -119,13 +128,18 @@ class SerializerRig {
   void drain(std::chrono::steady_clock::time_point deadline = {}) {
     if (!thread_.joinable()) return;
     serializer_->drain(deadline);
-    // The serializer exits only with every record batched: keep freeing buffers meanwhile.
+    // The serializer exits only with every record batched: keep freeing buffers meanwhile
+    // (copies of what was handed stay for next()). A buffer kept in queue_ instead would leave
+    // a one-buffer serializer stalled for good.
     while (!channel_.closed()) {
-      std::vector<Batch*> got;
-      channel_.take_handed(got);
       {
         std::lock_guard lock(mutex_);
-        for (Batch* b : got) queue_.push_back(b);
+        channel_.take_handed(queue_);
+        for (Batch* b : queue_) {
+          drained_.push_back(copy_of(*b));
+          channel_.give_back(b);
+        }
+        queue_.clear();
       }
       give_back_held();
       std::this_thread::sleep_for(1ms);
@@ -177,6 +191,7 @@ class SerializerRig {
   std::condition_variable_any handed_;
   std::vector<Batch*> queue_;
   std::vector<Batch*> held_;
+  std::vector<Handed> drained_;  // handed while drain() ran, their buffers already given back
   std::thread thread_;
 };
 
