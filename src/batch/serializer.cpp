@@ -64,6 +64,7 @@ void Serializer::run() noexcept {
     }
     serve_flushes();
     if (links_.intake.starved()) evict_oldest();
+    links_.intake.reclaim_for_waiters();
     links_.intake.keep_spare(spare_blocks);
 
     if (draining) {
@@ -260,14 +261,16 @@ void Serializer::wait(bool stalled, bool draining) noexcept {
   bool const batch_open = current_ != nullptr && !current_->messages.empty();
   auto const now = std::chrono::steady_clock::now();
   microseconds timeout = std::chrono::duration_cast<microseconds>(idle_wait);
-  if (stalled || draining) {
-    // Waiting for a batch buffer (the sender signals), or for close()'s last records.
+  bool const waiters = links_.intake.producers_waiting();
+  if (stalled || draining || waiters) {
+    // Waiting for a batch buffer (the sender signals), for close()'s last records, or
+    // producers wait for room: look again (and reclaim for them) after a short nap.
     timeout = std::chrono::duration_cast<microseconds>(busy_nap);
   } else if (batch_open) {
     timeout = std::min(timeout, time_until_batch_can_close(now));
     if (timeout.count() <= 0) return;
   }
-  bool ask_producers = !batch_open && !stalled && !draining;
+  bool ask_producers = !batch_open && !stalled && !draining && !waiters;
   if (ask_producers && !quiet_nap_taken_) {
     // Nothing queued: nap once without asking producers first. Under load the ring is rarely
     // empty for a whole nap, so the heavy_barrier() below (a membarrier IPI to every CPU

@@ -63,8 +63,10 @@ Block* BlockPool::acquire_until(std::chrono::steady_clock::time_point deadline) 
     if (Block* block = pop_locked()) return block;
     if (interrupted_.load(std::memory_order_relaxed)) return nullptr;
     ++waiters_;
+    waiting_.store(waiters_, std::memory_order_relaxed);
     bool const timed_out = returned_.wait_until(lock, deadline) == std::cv_status::timeout;
     --waiters_;
+    waiting_.store(waiters_, std::memory_order_relaxed);
     if (timed_out || interrupted_.load(std::memory_order_relaxed)) return pop_locked();
   }
 }

@@ -37,6 +37,8 @@ class BlockPool {
   std::size_t block_capacity() const noexcept { return capacity_; }
   std::size_t max_blocks() const noexcept { return max_blocks_; }
   std::size_t blocks_in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
+  // Producers waiting in acquire_until() right now (a lock-free look, for the consumer).
+  std::size_t waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
 
   // Set by a producer that found no block under Backpressure::drop_oldest; the serializer
   // evicts old records while it is set.
@@ -56,6 +58,7 @@ class BlockPool {
   std::atomic<std::size_t> free_count_{0};  // written under mutex_; read without it by keep_spare
   std::size_t allocated_ = 0;
   std::size_t waiters_ = 0;
+  std::atomic<std::size_t> waiting_{0};  // mirrors waiters_, written under mutex_
   std::atomic<std::size_t> in_use_{0};
   std::atomic<bool> interrupted_{false};
 };

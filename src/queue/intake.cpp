@@ -26,12 +26,6 @@ Intake::Intake(std::uint64_t client_id, IntakeOptions const& options)
       blocks_(options.block_capacity, options.max_blocks),
       producers_(ring_, blocks_) {}
 
-namespace {
-// How often a producer waiting for room under Backpressure::block looks for idle threads'
-// blocks again (only ever on this slow path).
-constexpr auto reclaim_slice = std::chrono::milliseconds(10);
-}  // namespace
-
 Block* Intake::next_block(Producer& producer) noexcept {
   // A block's worth of records arrived: a consumer napping with a batch open may close it.
   if (consumer_napping_.load(std::memory_order_relaxed)) consumer_wakeup_.signal();
@@ -46,14 +40,9 @@ Block* Intake::next_block(Producer& producer) noexcept {
     auto const deadline = deadline_after(options_.enqueue_timeout);
     switch (options_.backpressure) {
       case Backpressure::block:
-        // stop() interrupts the wait. Between slices, reclaim again: blocks that idle threads
-        // took after the last reclaim pass would otherwise wait out every waiter's timeout.
-        while (block == nullptr && !blocks_.interrupted()) {
-          auto const now = std::chrono::steady_clock::now();
-          if (now >= deadline) break;
-          block = blocks_.acquire_until(std::min(deadline, now + reclaim_slice));
-          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
-        }
+        // stop() interrupts the wait. The consumer reclaims idle threads' blocks for waiters
+        // (IntakeConsumer::reclaim_for_waiters): signalled above, it looks on every round.
+        block = blocks_.acquire_until(deadline);
         break;
       case Backpressure::drop_oldest:
         // Ask the consumer to evict, and look again every millisecond until the deadline.

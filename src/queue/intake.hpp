@@ -142,6 +142,13 @@ class IntakeConsumer {
   // Under Backpressure::drop_oldest, a producer found no block: evict old records.
   bool starved() const noexcept { return intake_.blocks_.starved.load(std::memory_order_acquire); }
   void clear_starved() noexcept { intake_.blocks_.starved.store(false, std::memory_order_relaxed); }
+  // Producers are waiting for room (Backpressure::block or drop_oldest): the consumer takes
+  // idle threads' blocks for them on each of its rounds, so that the waiters themselves never
+  // need to wake up and look (thousands of them would starve the consumer doing it).
+  bool producers_waiting() const noexcept { return intake_.blocks_.waiting() > 0; }
+  void reclaim_for_waiters() noexcept {
+    if (producers_waiting()) intake_.producers_.reclaim_idle_blocks(static_cast<Producer const*>(nullptr));
+  }
   // Keeps pre-touched blocks ready for producers (see BlockPool::keep_spare).
   void keep_spare(std::size_t blocks) noexcept { intake_.blocks_.keep_spare(blocks); }
 

@@ -171,7 +171,7 @@ void ProducerRegistry::retire_block(Producer& producer) noexcept {
   retire(block, pushed);
 }
 
-std::size_t ProducerRegistry::reclaim_idle_blocks(Producer const& self) noexcept {
+std::size_t ProducerRegistry::reclaim_idle_blocks(Producer const* self) noexcept {
   std::unique_lock reclaiming(reclaim_mutex_, std::try_to_lock);
   if (!reclaiming.owns_lock()) return 0;
   auto& candidates = reclaim_candidates_;
@@ -180,7 +180,7 @@ std::size_t ProducerRegistry::reclaim_idle_blocks(Producer const& self) noexcept
     std::lock_guard lock(mutex_);
     candidates.reserve(producers_.size());
     for (auto const& producer : producers_) {
-      if (producer.get() == &self || producer->block.load(std::memory_order_relaxed) == nullptr) continue;
+      if (producer.get() == self || producer->block.load(std::memory_order_relaxed) == nullptr) continue;
       std::uint8_t expected = Producer::reclaim_none;
       if (producer->reclaim.compare_exchange_strong(expected, Producer::reclaim_requested, std::memory_order_acq_rel)) {
         candidates.push_back(producer.get());

@@ -113,7 +113,9 @@ class ProducerRegistry {
   // them (idle threads), so that any number of live threads makes progress. Returns how many
   // were retired; they return to the pool once the serializer has copied their records. One
   // reclaimer at a time (others return 0 at once). One heavy_barrier() per call.
-  std::size_t reclaim_idle_blocks(Producer const& self) noexcept;
+  std::size_t reclaim_idle_blocks(Producer const& self) noexcept { return reclaim_idle_blocks(&self); }
+  // The same for the consumer, which has no producer of its own (`self` may be nullptr).
+  std::size_t reclaim_idle_blocks(Producer const* self) noexcept;
   // After a fork, in the child: refuse new producers (the client's threads are gone).
   void refuse_new_producers() noexcept { refuse_.store(true, std::memory_order_relaxed); }
   // Around fork() (pthread_atfork): the child gets the registry unlocked and consistent.
