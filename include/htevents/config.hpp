@@ -117,6 +117,20 @@ struct Config {
   /// fallbacks and the like.
   LogLevel log_level = LogLevel::error;
 
+  // --- durability (durability.md, docs/durability.md) ---
+  /// A directory for the disk spool: every accepted event survives a crash of the process, and
+  /// an endpoint outage longer than memory holds waits on disk. Empty (the default): memory
+  /// only. The client creates and locks a subdirectory of its own (0700), and adopts those
+  /// whose owner died. Unusable (cannot be created, written or locked): ConfigError.
+  std::string spool_dir{};
+  /// Disk budget for spooled batches; when it is used up, batches stay in memory only (and the
+  /// backpressure policy acts once memory is full too). The arena file of max_queue_bytes
+  /// comes on top.
+  std::size_t spool_max_bytes = std::size_t{1} << 30;
+  /// How often spooled data is forced to the disk (fdatasync, msync): the window an OS crash or
+  /// power loss may lose. A process crash loses nothing whatever this is.
+  std::chrono::milliseconds spool_sync_interval{1000};
+
   // --- beyond api.md ---
   /// Verify the server's TLS certificate and host name. Turn off only for local testing.
   bool tls_verify = true;

@@ -63,6 +63,12 @@ std::string Stats::to_json() const {
   field(out, "serializer_stalls", serializer_stalls);
   field(out, "batches_split", batches_split);
   field(out, "split_requests", split_requests);
+  field(out, "recovered", recovered);
+  field(out, "spool_corrupt", spool_corrupt);
+  field(out, "spool_errors", spool_errors);
+  field(out, "spool_overflows", spool_overflows);
+  field(out, "spooled_events", spooled_events);
+  field(out, "spooled_bytes", spooled_bytes);
   field(out, "queued_events", queued_events);
   field(out, "queued_bytes", queued_bytes);
   field(out, "in_flight", in_flight);
