@@ -49,13 +49,29 @@ Config const& validated(std::string const& write_key, Config const& c) {
   return c;
 }
 
+std::unique_ptr<Spool> open_spool(Config const& config, Logger const& logger) {
+  if (config.spool_dir.empty()) return nullptr;
+  IntakeOptions const intake = IntakeOptions::from(config);
+  return std::make_unique<Spool>(SpoolOptions::from(config, intake.block_capacity, intake.max_blocks), logger);
+}
+
+IntakeOptions intake_options(Config const& config, Spool const* spool) {
+  IntakeOptions o = IntakeOptions::from(config);
+  if (spool != nullptr) {
+    o.arena = spool->arena();
+    o.record_frame = spool::record_frame_bytes;
+  }
+  return o;
+}
+
 }  // namespace
 
 ClientCore::ClientCore(std::string write_key, Config cfg)
     : config_(validated(write_key, cfg)),
       logger_(config_.logger, config_.log_level),
       callbacks_(config_, logger_, counters_, [this] { return stats(); }),
-      intake_(next_client_id.fetch_add(1, std::memory_order_relaxed), IntakeOptions::from(config_)),
+      spool_(open_spool(config_, logger_)),
+      intake_(next_client_id.fetch_add(1, std::memory_order_relaxed), intake_options(config_, spool_.get())),
       consumer_(intake_),
       // Enough buffers for max_in_flight requests, as many waiting for a retry or being built.
       batches_(2 * config_.max_in_flight + 2, config_.max_batch_bytes + 64, config_.batch_size, config_.compression,
@@ -68,13 +84,20 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   http.tls_verify = config_.tls_verify;
   http.ca_bundle = config_.ca_bundle;
   sender_ = std::make_unique<Sender>(SenderOptions::from(config_),
-                                     SenderLinks{batches_, callbacks_, counters_, logger_, last_error_},
+                                     SenderLinks{batches_, callbacks_, counters_, logger_, last_error_, spool_.get()},
                                      std::make_unique<CurlTransport>(http));
   serializer_ = std::make_unique<Serializer>(
       SerializerOptions::from(config_),
-      SerializerLinks{consumer_, batches_, progress_, callbacks_, counters_, logger_, last_error_});
+      SerializerLinks{consumer_, batches_, progress_, callbacks_, counters_, logger_, last_error_, spool_.get()});
   batches_.connect([sender = sender_.get()] { sender->wake(); },
                    [serializer = serializer_.get()] { serializer->wake(); });
+  if (spool_ != nullptr) {
+    spool_->connect([sender = sender_.get(), serializer = serializer_.get()] {
+      serializer->wake();
+      sender->wake();
+    });
+    spool_->start();  // first: if it cannot start, no other thread runs yet
+  }
   register_process_barrier();  // once per process, with the first client: no syscall at load
   watch_fork(this);
   // Threads last: everything they touch exists now. std::thread throws std::system_error when
@@ -184,6 +207,19 @@ bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexc
   std::uint64_t const accepted = intake_.total_accepted();
   std::uint64_t const delivered = counters_.delivered.load(std::memory_order_acquire);
   std::uint64_t const settled = delivered + counters_.failed.load(std::memory_order_acquire);
+  if (spool_ != nullptr) {
+    Stats spooled;
+    spool_->fill(spooled);
+    std::uint64_t const expected = accepted + spooled.recovered;
+    bool const all_settled = settled == expected;
+    if (!all_settled) {
+      logger_.log(LogLevel::warn, "close(): " + std::to_string(expected - std::min(expected, settled)) +
+                                      " events stay in the spool (" + spool_->own_dir() +
+                                      ") for the next client with this spool_dir");
+    }
+    spool_->stop(all_settled);
+    return delivered == expected;
+  }
   if (settled != accepted)
     logger_.log(LogLevel::error, "close(): some accepted messages were neither delivered nor failed");
   // true only when every accepted message was delivered (docs/lifecycle.md).
@@ -212,6 +248,9 @@ void ClientCore::after_fork_in_child() noexcept {
   // The child has this client's memory but none of its threads: refuse everything (Status::
   // forked), never wait for or join the threads, never touch the parent's connections.
   intake_.refuse_in_fork_child();
+  // The parent's spool locks must not outlive the parent in us (a dead parent's spool is then
+  // adopted by the next client, not held by an inert child).
+  if (spool_ != nullptr) spool_->close_lock_in_child();
   progress_.unlock_after_fork();
   intake_.unlock_after_fork();
 }
@@ -246,6 +285,7 @@ Stats ClientCore::stats() const noexcept {
   s.queued_events = s.enqueued - std::min(s.enqueued, consumed);
   s.queued_bytes = intake_.queued_bytes();
   s.in_flight = progress_.outstanding();
+  if (spool_ != nullptr) spool_->fill(s);
   return s;
 }
 

@@ -26,6 +26,7 @@
 #include "htevents/message.hpp"
 #include "htevents/stats.hpp"
 #include "queue/intake.hpp"
+#include "spool/spool.hpp"
 
 namespace htevents::inline v0::detail {
 
@@ -68,6 +69,7 @@ class ClientCore final : ForkAware {
   Progress progress_;
   Callbacks callbacks_;
   LastError last_error_;
+  std::unique_ptr<Spool> spool_;  // with Config::spool_dir; outlives intake_ (its blocks live in the arena)
   Intake intake_;
   IntakeConsumer consumer_;  // the serializer's view of intake_
   BatchChannel batches_;

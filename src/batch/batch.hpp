@@ -38,6 +38,17 @@ class ByteBuffer {
   std::size_t size_ = 0;
 };
 
+struct SpoolSegment;
+
+// Where a batch sits in the spool (src/spool/spool.hpp): its record in a segment file.
+struct SpoolLocation {
+  SpoolSegment* segment = nullptr;
+  std::uint64_t offset = 0;        // of the batch record in the segment
+  std::uint32_t record_bytes = 0;  // header and body
+  std::uint32_t messages = 0;
+  explicit operator bool() const noexcept { return segment != nullptr; }
+};
+
 struct MessageSpan {
   std::uint32_t offset;
   std::uint32_t length;
@@ -64,6 +75,11 @@ struct Batch {
   int split_budget = 0;         // for a root: extra requests its splits may still make
   bool any_failed = false;      // for a root: some piece failed (the root is not "sent")
 
+  // With a spool: where this batch is on disk (empty when it is in memory only).
+  SpoolLocation spooled{};
+  // Read back from the spool (parked or adopted): a heap batch, not one of the pool.
+  bool from_spool = false;
+
   // The last answer or transport error this batch had, for a later failure's detail.
   long last_status = 0;
   std::string last_error;
@@ -85,6 +101,7 @@ struct Batch {
     any_failed = false;
     last_status = 0;
     last_error.clear();
+    spooled = {};
   }
 };
 

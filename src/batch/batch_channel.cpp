@@ -40,4 +40,9 @@ void BatchChannel::give_back(Batch* batch) noexcept {
   progress_.finished(serial);
 }
 
+void BatchChannel::recycle(Batch* batch) noexcept {
+  pool_.give_back(batch);
+  if (wake_serializer_) wake_serializer_();
+}
+
 }  // namespace htevents::inline v0::detail

@@ -51,6 +51,10 @@ class BatchChannel {
   // A batch of the pool has settled (delivered or failed): free again. Reports it finished;
   // wakes the serializer.
   void give_back(Batch* batch) noexcept;
+  // With a spool: a batch whose body is on disk leaves memory before it settles (parked for a
+  // retry). Its buffer is free again; it is reported finished later, with finished().
+  void recycle(Batch* batch) noexcept;
+  void finished(std::uint64_t serial) noexcept { progress_.finished(serial); }
 
   // --- the body encoding in use ---
   // The serializer compresses each new batch with this; the sender moves it down

@@ -33,7 +33,12 @@ Serializer::Serializer(SerializerOptions options, SerializerLinks links)
     : options_(std::move(options)),
       links_(links),
       compressor_(options_.compression_level),
-      envelope_(options_.default_context) {}
+      envelope_(options_.default_context) {
+  if (links_.spool != nullptr) {
+    deferred_.reserve(options_.batch_size + records_per_take);
+    recovered_marks_.reserve(options_.batch_size);
+  }
+}
 
 void Serializer::wake() noexcept { links_.intake.wake(); }
 
@@ -57,9 +62,13 @@ void Serializer::run() noexcept {
       }
       ++next_;
     }
+    if (links_.spool != nullptr && !stalled && next_ == pending_size_) stalled = !place_recovered();
     flush_releases();
     if (current_ != nullptr && !current_->messages.empty() &&
-        std::chrono::steady_clock::now() - batch_started_ >= options_.interval) {
+        (std::chrono::steady_clock::now() - batch_started_ >= options_.interval ||
+         // With a spool a block is let go only when its records' batch is on disk: producers
+         // waiting for room need the open batch closed, not its interval out.
+         (links_.spool != nullptr && !deferred_.empty() && links_.intake.producers_waiting()))) {
       close_batch();
     }
     serve_flushes();
@@ -73,11 +82,17 @@ void Serializer::run() noexcept {
         close_batch();
         if (current_ == nullptr || current_->messages.empty()) break;
       } else if (deadline != 0 && to_ns(std::chrono::steady_clock::now()) >= deadline) {
-        fail_everything_left();
+        if (links_.spool != nullptr) {
+          leave_everything_left();
+        } else {
+          fail_everything_left();
+        }
         break;
       }
     }
-    if (next_ == pending_size_ || stalled) wait(stalled, draining);
+    bool const recovering =
+        links_.spool != nullptr && (recovering_ != nullptr || links_.spool->recovery_pending());
+    if ((next_ == pending_size_ && !recovering) || stalled) wait(stalled, draining);
   }
   if (current_ != nullptr) {
     links_.batches.put_back(current_);
@@ -96,6 +111,12 @@ void Serializer::take_records() noexcept {
 }
 
 bool Serializer::place(Record const& record) noexcept {
+  if (!make_room(record.length)) return false;
+  append(record);
+  return true;
+}
+
+bool Serializer::make_room(std::size_t length) noexcept {
   if (current_ == nullptr) {
     current_ = links_.batches.try_take();
     if (current_ == nullptr) {
@@ -105,15 +126,87 @@ bool Serializer::place(Record const& record) noexcept {
     current_->clear();
     Envelope::open(*current_);
     batch_started_ = std::chrono::steady_clock::now();
+    if (links_.spool != nullptr) {
+      batch_opened_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    }
   }
   bool const first = current_->messages.empty();
-  std::size_t const after = current_->body.size() + (first ? 0 : 1) + record.length + envelope_bytes();
+  std::size_t const after = current_->body.size() + (first ? 0 : 1) + length + envelope_bytes();
   if (!first && (current_->messages.size() >= options_.batch_size || after > options_.max_batch_bytes)) {
     close_batch();
-    return place(record);
+    return make_room(length);
   }
-  append(record);
   return true;
+}
+
+bool Serializer::place_recovered() noexcept {
+  for (std::size_t budget = records_per_take; budget > 0; --budget) {
+    if (recovering_ == nullptr) {
+      recovering_ = links_.spool->next_recovered();
+      if (recovering_ == nullptr) return true;
+    }
+    RecoveredArena& arena = *recovering_;
+    if (arena.next == arena.records.size()) {
+      // Its last record is in the open batch (or there were none): done once that is on disk.
+      if (current_ != nullptr && !current_->messages.empty()) {
+        finished_arena_ = recovering_;
+        close_batch();
+      } else {
+        links_.spool->recovered_done(recovering_);
+      }
+      recovering_ = nullptr;
+      continue;
+    }
+    std::string_view const json = arena.records[arena.next];
+    if (json.size() + envelope_bytes() > options_.max_batch_bytes) {
+      links_.spool->count_corrupt(1);  // cannot be sent in any batch of this client
+      ++arena.next;
+      continue;
+    }
+    if (!make_room(json.size())) return false;
+    Envelope::append(*current_, json);
+    try {
+      recovered_marks_.push_back(Mark{arena.consumed_end_at[arena.next], arena.end[arena.next]});
+    } catch (...) {
+      // Without its mark the record is sent again after a crash: a duplicate, never a loss.
+    }
+    ++arena.next;
+  }
+  return true;
+}
+
+void Serializer::commit_releases() noexcept {
+  for (Deferred const& d : deferred_) {
+    d.block->consumed_end.store(d.end, std::memory_order_release);
+    links_.intake.let_go(d.block, d.count);
+  }
+  deferred_.clear();
+  for (Mark const& m : recovered_marks_) std::memcpy(m.consumed_end_at, &m.end, sizeof m.end);
+  recovered_marks_.clear();
+  if (finished_arena_ != nullptr) {
+    links_.spool->recovered_done(finished_arena_);
+    finished_arena_ = nullptr;
+  }
+}
+
+void Serializer::leave_everything_left() noexcept {
+  // close()'s deadline with a spool: what is not in a segment stays in the arena file, not
+  // failed: the next client with this spool_dir adopts and delivers it.
+  if (current_ != nullptr) {
+    links_.batches.put_back(current_);
+    current_ = nullptr;
+  }
+  deferred_.clear();
+  recovered_marks_.clear();
+  finished_arena_ = nullptr;
+  std::uint64_t const left = links_.intake.total_accepted() - std::min(links_.intake.total_accepted(), consumed_);
+  if (links_.logger.enabled(LogLevel::warn)) {
+    links_.logger.log(LogLevel::warn, "close() deadline: events not yet batched stay in the spool (" +
+                                          links_.spool->own_dir() + ") for the next client; about " +
+                                          std::to_string(left) + " not counted consumed");
+  }
 }
 
 void Serializer::append(Record const& record) noexcept {
@@ -124,6 +217,7 @@ void Serializer::append(Record const& record) noexcept {
 void Serializer::consumed(Record const& record) noexcept {
   ++consumed_;
   release(record.block);
+  release_end_ = record.offset + record.length;
 }
 
 void Serializer::release(Block* block) noexcept {
@@ -139,7 +233,17 @@ void Serializer::flush_releases() noexcept {
   // Counted once per run of records from one block rather than per record: the stats gauge,
   // and the producer's total (flush tickets read it after this) with the block's references.
   links_.counters.consumed.store(consumed_, std::memory_order_release);
-  links_.intake.release(release_block_, release_count_);
+  if (links_.spool != nullptr) {
+    links_.intake.count_consumed(release_block_, release_count_);
+    try {
+      deferred_.push_back(Deferred{release_block_, release_count_, release_end_});
+    } catch (...) {
+      // No memory to defer: let the block go now (these records lose their crash safety).
+      links_.intake.let_go(release_block_, release_count_);
+    }
+  } else {
+    links_.intake.release(release_block_, release_count_);
+  }
   release_block_ = nullptr;
   release_count_ = 0;
 }
@@ -159,6 +263,12 @@ void Serializer::close_batch() noexcept {
     current_->encoding = Compression::none;
   }
   current_->serial = ++serial_;
+  if (links_.spool != nullptr) {
+    flush_releases();
+    // On disk first, then its records let go (full or failed: memory only, counted there).
+    links_.spool->append(*current_, batch_opened_ms_);
+    commit_releases();
+  }
   links_.batches.hand(current_);
   current_ = nullptr;
 }
@@ -179,6 +289,8 @@ void Serializer::serve_flushes() noexcept {
 void Serializer::evict_oldest() noexcept {
   links_.intake.clear_starved();
   if (!options_.drop_oldest) return;
+  // With a spool, records are let go in order: the open batch's go to disk first.
+  if (links_.spool != nullptr) close_batch();
   // Oldest first: what was dequeued but not placed, then the ring. Enough to free a block or two.
   std::size_t budget = records_per_take;
   auto evict = [&](Record const& record) {
@@ -194,6 +306,7 @@ void Serializer::evict_oldest() noexcept {
     for (; next_ < pending_size_ && budget > 0; ++next_, --budget) evict(pending_[next_]);
   }
   flush_releases();
+  if (links_.spool != nullptr) commit_releases();
 }
 
 void Serializer::fail_everything_left() noexcept {
@@ -225,7 +338,9 @@ void Serializer::fail_everything_left() noexcept {
 }
 
 bool Serializer::drained() const noexcept {
-  return next_ == pending_size_ && consumed_ == links_.intake.total_accepted();
+  bool const recovery_done =
+      links_.spool == nullptr || (recovering_ == nullptr && !links_.spool->recovery_pending());
+  return next_ == pending_size_ && consumed_ == links_.intake.total_accepted() && recovery_done;
 }
 
 std::chrono::microseconds Serializer::time_until_batch_can_close(

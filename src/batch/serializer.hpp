@@ -27,6 +27,7 @@
 #include "htevents/config.hpp"
 #include "htevents/value.hpp"
 #include "queue/intake.hpp"
+#include "spool/spool.hpp"
 
 namespace htevents::inline v0::detail {
 
@@ -51,6 +52,7 @@ struct SerializerLinks {
   PipelineCounters& counters;
   Logger const& logger;
   LastError const& last_error;  // the sender's, for the detail of deadline failures
+  Spool* spool = nullptr;       // with Config::spool_dir: every batch goes to disk before its records are let go
 };
 
 class Serializer {
@@ -75,7 +77,16 @@ class Serializer {
  private:
   void take_records() noexcept;
   bool place(Record const& record) noexcept;  // false: stalled for lack of a batch buffer
+  // Room for `length` more bytes in the current batch (opening one, closing a full one); false:
+  // stalled for lack of a batch buffer.
+  bool make_room(std::size_t length) noexcept;
   void append(Record const& record) noexcept;
+  // Spool: records of an adopted arena into batches, up to a round's worth; false when stalled.
+  bool place_recovered() noexcept;
+  // Spool: the records of the batch just written (or not: memory only) are let go now, and
+  // recovered records' consumed marks written.
+  void commit_releases() noexcept;
+  void leave_everything_left() noexcept;
   void close_batch() noexcept;
   void serve_flushes() noexcept;
   void evict_oldest() noexcept;
@@ -105,6 +116,22 @@ class Serializer {
   std::uint64_t consumed_ = 0;      // mirrors counters.consumed
   Block* release_block_ = nullptr;  // consecutive records of one block are released together
   std::int64_t release_count_ = 0;
+  std::uint32_t release_end_ = 0;  // data offset after the run's last record
+  // Spool: runs of records counted consumed but not let go until their batch is on disk.
+  struct Deferred {
+    Block* block;
+    std::int64_t count;
+    std::uint32_t end;
+  };
+  std::vector<Deferred> deferred_;
+  struct Mark {
+    char* consumed_end_at;
+    std::uint32_t end;
+  };
+  std::vector<Mark> recovered_marks_;      // recovered records in the open batch
+  RecoveredArena* recovering_ = nullptr;  // the adopted arena being re-batched
+  RecoveredArena* finished_arena_ = nullptr;  // whose last record is in the open batch
+  std::int64_t batch_opened_ms_ = 0;
   bool quiet_nap_taken_ = false;  // napped once since the ring was last found empty
 };
 

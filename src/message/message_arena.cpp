@@ -24,11 +24,12 @@ char* MessageArena::grow(std::size_t n) noexcept {
     return nullptr;
   }
   // Copy the draft before the old block is retired: once retired it may be reused at once.
-  if (used > 0) std::memcpy(fresh->data(), begin_, used);
+  std::uint32_t const first = intake_.first_record_offset();
+  if (used > 0) std::memcpy(fresh->data() + first, begin_, used);
   intake_.retire_block(producer_);
   producer_.block.store(fresh, std::memory_order_relaxed);
-  producer_.pos = 0;
-  begin_ = fresh->data();
+  producer_.pos = first;
+  begin_ = fresh->data() + first;
   cur_ = begin_ + used;
   end_ = begin_ + fresh->capacity;
   return cur_;

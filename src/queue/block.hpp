@@ -24,10 +24,17 @@ struct alignas(cache_line) Block {
   std::uint32_t capacity = 0;
   Block* next_free = nullptr;  // pool's free list; guarded by the pool mutex
   Block* next_all = nullptr;   // every block the pool allocated, whatever its state: the pool frees them all
+  // With a spool, blocks live in the arena file (src/spool/format.hpp) and these three are its
+  // persistent slot header: recovery after a crash reads them. Unused in memory-only mode.
+  std::uint64_t generation = 0;                // set each time the pool hands the block out
+  std::atomic<std::uint32_t> consumed_end{0};  // records before this data offset are in a segment
+  std::uint32_t seed = 0;                      // the records' checksum seed for this generation
 
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
 static_assert(sizeof(Block) == cache_line, "message bytes start on their own cache line");
+static_assert(offsetof(Block, generation) == 40 && offsetof(Block, consumed_end) == 48 && offsetof(Block, seed) == 52,
+              "the arena slot header layout (spool/format.hpp: slot_off_*)");
 
 // One queued message: 16 bytes in the ring.
 struct Record {

@@ -2,10 +2,12 @@
 
 #include <new>
 
+#include "spool/format.hpp"
+
 namespace htevents::inline v0::detail {
 
-BlockPool::BlockPool(std::size_t block_capacity, std::size_t max_blocks)
-    : capacity_(block_capacity), max_blocks_(max_blocks) {}
+BlockPool::BlockPool(std::size_t block_capacity, std::size_t max_blocks, BlockArena arena)
+    : capacity_(block_capacity), max_blocks_(max_blocks), arena_(arena) {}
 
 BlockPool::~BlockPool() {
   // Every block, free or not: a block whose records a close() deadline cut off, or one a
@@ -13,13 +15,20 @@ BlockPool::~BlockPool() {
   while (all_ != nullptr) {
     Block* next = all_->next_all;
     all_->~Block();
-    ::operator delete (all_, std::align_val_t{cache_line});
+    if (arena_.base == nullptr) ::operator delete (all_, std::align_val_t{cache_line});
     all_ = next;
   }
 }
 
 Block* BlockPool::allocate_unlinked() noexcept {
-  void* memory = ::operator new (sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
+  void* memory = nullptr;
+  if (arena_.base != nullptr) {
+    std::size_t const slot = next_slot_.fetch_add(1, std::memory_order_relaxed);
+    if (slot >= arena_.slots) return nullptr;
+    memory = arena_.base + slot * arena_.stride;
+  } else {
+    memory = ::operator new (sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
+  }
   if (memory == nullptr) return nullptr;
   Block* block = new (memory) Block{};
   block->capacity = static_cast<std::uint32_t>(capacity_);
@@ -48,6 +57,14 @@ Block* BlockPool::pop_locked() noexcept {
   }
   block->next_free = nullptr;
   block->refs.store(0, std::memory_order_relaxed);
+  if (arena_.base != nullptr) {
+    // A new generation first, then the consumed mark: a crash between the two leaves a slot
+    // whose (stale) mark covers no record of the new generation, never one that resurrects
+    // the old generation's records (their checksums use the old seed).
+    block->generation = ++generation_;
+    block->seed = spool::record_seed(block->generation);
+    block->consumed_end.store(0, std::memory_order_release);
+  }
   in_use_.fetch_add(1, std::memory_order_relaxed);
   return block;
 }

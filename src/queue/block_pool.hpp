@@ -11,9 +11,19 @@
 
 namespace htevents::inline v0::detail {
 
+// Where blocks live when they are file-backed (a spool's arena, spool/format.hpp): `slots`
+// slots of `stride` bytes from `base`, each a Block header then its data. The mapping outlives
+// the pool.
+struct BlockArena {
+  char* base = nullptr;
+  std::size_t stride = 0;
+  std::size_t slots = 0;
+};
+
 class BlockPool {
  public:
-  BlockPool(std::size_t block_capacity, std::size_t max_blocks);
+  // Blocks from the heap, or from `arena` when its base is set (then max_blocks <= arena.slots).
+  BlockPool(std::size_t block_capacity, std::size_t max_blocks, BlockArena arena = {});
   ~BlockPool();
   BlockPool(BlockPool const&) = delete;
   BlockPool& operator=(BlockPool const&) = delete;
@@ -61,6 +71,9 @@ class BlockPool {
   std::atomic<std::size_t> waiting_{0};  // mirrors waiters_, written under mutex_
   std::atomic<std::size_t> in_use_{0};
   std::atomic<bool> interrupted_{false};
+  BlockArena const arena_;
+  std::atomic<std::size_t> next_slot_{0};  // arena slots handed to allocate_unlinked()
+  std::uint64_t generation_ = 0;           // guarded by mutex_; the last generation handed out
 };
 
 }  // namespace htevents::inline v0::detail

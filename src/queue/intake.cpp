@@ -6,6 +6,7 @@
 #include "common/callback_scope.hpp"
 #include "common/config_validation.hpp"
 #include "common/deadline.hpp"
+#include "spool/format.hpp"
 
 namespace htevents::inline v0::detail {
 
@@ -23,7 +24,7 @@ Intake::Intake(std::uint64_t client_id, IntakeOptions const& options)
     : options_(options),
       client_id_(client_id),
       ring_(64 * RingTraits::BLOCK_SIZE),
-      blocks_(options.block_capacity, options.max_blocks),
+      blocks_(options.block_capacity, options.max_blocks, options.arena),
       producers_(ring_, blocks_) {}
 
 Block* Intake::next_block(Producer& producer) noexcept {
@@ -72,7 +73,16 @@ Status Intake::push(Producer& producer, std::uint32_t length) noexcept {
     producer.accepted.store(accepted, std::memory_order_release);
     return Status::queue_full;
   }
-  producer.pos += length;
+  if (options_.record_frame != 0) {
+    // Written after the bytes it covers: a frame that verifies means a whole record.
+    Block* block = record.block;
+    spool::write_record_frame(block->data() + record.offset - options_.record_frame, length, block->seed);
+    // The next record's frame comes first; a block too full for it is full.
+    std::uint32_t const next = producer.pos + length + options_.record_frame;
+    producer.pos = next <= block->capacity ? next : block->capacity;
+  } else {
+    producer.pos += length;
+  }
   producer.draft = 0;
   producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   // Pairs with the consumer's heavy_barrier() before it sleeps (IntakeConsumer::announce_sleep):
@@ -122,9 +132,7 @@ void Intake::refuse_in_fork_child() noexcept {
   producers_.refuse_new_producers();
 }
 
-void IntakeConsumer::release(Block* block, std::int64_t count) noexcept {
-  // The owner is stable until the fetch_sub below lets the block go.
-  block->owner->consumed += static_cast<std::uint64_t>(count);
+void IntakeConsumer::let_go(Block* block, std::int64_t count) noexcept {
   // Pairs with the producer's fetch_add in ProducerRegistry::retire_block: whoever reaches 0
   // owns the block and returns it to the pool.
   if (block->refs.fetch_sub(count, std::memory_order_acq_rel) == count) intake_.blocks_.release(block);

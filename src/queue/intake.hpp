@@ -27,6 +27,10 @@ struct IntakeOptions {
   std::size_t max_message_bytes = 0;
   Backpressure backpressure = Backpressure::block;
   std::chrono::milliseconds enqueue_timeout{0};
+  // With a spool: blocks in its arena file, and each record framed (length and checksum before
+  // its bytes, spool/format.hpp) so that recovery tells whole records from torn ones.
+  BlockArena arena{};
+  std::uint32_t record_frame = 0;  // bytes before each record: 0, or spool::record_frame_bytes
 
   static IntakeOptions from(Config const& config) noexcept;
 };
@@ -83,6 +87,8 @@ class Intake {
   Block* next_block(Producer& producer) noexcept;
   // Gives up the producer's current block (MessageArena moved its draft to a fresh one).
   void retire_block(Producer& producer) noexcept { producers_.retire_block(producer); }
+  // Where the first record of a fresh block starts (after its frame, with a spool).
+  std::uint32_t first_record_offset() const noexcept { return options_.record_frame; }
   // Queues the producer's draft message (`length` bytes at block + pos). Returns ok or queue_full.
   Status push(Producer& producer, std::uint32_t length) noexcept;
 
@@ -136,7 +142,17 @@ class IntakeConsumer {
   std::size_t take(Record* out, std::size_t max) noexcept { return intake_.ring_.try_dequeue_bulk(token_, out, max); }
   // `count` records of `block` have been copied out (or failed): counts them for their
   // producer and lets the block go back to the pool once its producer has retired it too.
-  void release(Block* block, std::int64_t count) noexcept;
+  void release(Block* block, std::int64_t count) noexcept {
+    count_consumed(block, count);
+    let_go(block, count);
+  }
+  // The two halves of release(), for a spool: records count as consumed (flush, stats) when
+  // they are in a batch, but their block is let go only once that batch is on disk.
+  void count_consumed(Block* block, std::int64_t count) noexcept {
+    // The owner is stable until let_go() lets the block go.
+    block->owner->consumed += static_cast<std::uint64_t>(count);
+  }
+  void let_go(Block* block, std::int64_t count) noexcept;
   // Total accepted over all producers: the consumer has drained when it took that many.
   std::uint64_t total_accepted() const noexcept { return intake_.total_accepted(); }
   // Under Backpressure::drop_oldest, a producer found no block: evict old records.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/deadline.hpp"
+#include "spool/batch_reader.hpp"
 
 namespace htevents::inline v0::detail {
 namespace {
@@ -63,9 +64,23 @@ void Sender::set_deadline(std::chrono::steady_clock::time_point deadline) noexce
 
 void Sender::intake() noexcept {
   links_.batches.take_handed(intake_);
-  for (Batch* batch : intake_) ready_.push_back(batch);
-  intake_.clear();
   auto const now = std::chrono::steady_clock::now();
+  for (Batch* batch : intake_) {
+    // In an outage a new spooled batch waits on disk with the others, without a request of
+    // its own: its buffer goes straight back to the serializer, which keeps spilling.
+    if (now < hold_until_ && can_park(*batch)) {
+      park(batch, hold_until_);
+    } else {
+      ready_.push_back(batch);
+    }
+  }
+  intake_.clear();
+  if (links_.spool != nullptr && links_.spool->adopted_waiting()) {
+    try {
+      links_.spool->take_adopted(parked_);
+    } catch (...) {
+    }
+  }
   // Due retries go first: they are the oldest messages.
   auto due = std::partition(waiting_.begin(), waiting_.end(), [&](Batch* b) { return b->not_before > now; });
   for (auto it = due; it != waiting_.end(); ++it) ready_.push_front(*it);
@@ -151,11 +166,20 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
       break;
     case Outcome::retry:
       note_failed_attempt(*batch);
+      if (links_.spool != nullptr) {
+        // An outage: hold every parked batch back, probing with backoff (one request per
+        // interval, not one per batch).
+        hold_until_ = std::chrono::steady_clock::now() +
+                      backoff(static_cast<int>(std::min<std::uint64_t>(failing_run_, 30)), options_.retry_base,
+                              options_.retry_max, std::nullopt, rng_);
+      }
       if (response.retry_after && honours_retry_after(status) && response.retry_after->count() > 0) {
         pause_for(batch, *response.retry_after);
         return;
       }
-      if (batch->attempts < options_.max_attempts) {
+      // A spooled batch waits on disk for as long as the outage lasts: max_attempts bounds
+      // memory-only retries, not the spool's (durability.md, promise 3).
+      if (batch->attempts < options_.max_attempts || can_park(*batch)) {
         retry_later(batch, response.retry_after);
         return;
       }
@@ -186,6 +210,7 @@ void Sender::note_failed_attempt(Batch const& batch) noexcept {
 }
 
 void Sender::note_success() noexcept {
+  hold_until_ = {};  // the endpoint answers: parked batches may go
   if (failing_run_ >= failing_run_warn && links_.logger.enabled(LogLevel::warn)) {
     try {
       links_.logger.log(LogLevel::warn, "delivering again after " + std::to_string(failing_run_) + " failed attempts");
@@ -212,6 +237,10 @@ void Sender::pause_for(Batch* batch, std::chrono::milliseconds retry_after) noex
 void Sender::schedule(Batch* batch, std::chrono::milliseconds wait) noexcept {
   links_.counters.retries.fetch_add(1, std::memory_order_relaxed);
   batch->not_before = std::chrono::steady_clock::now() + wait;
+  if (can_park(*batch)) {
+    park(batch, std::max(batch->not_before, hold_until_));
+    return;
+  }
   if (links_.logger.enabled(LogLevel::debug)) {
     try {
       links_.logger.log(LogLevel::debug,
@@ -343,11 +372,93 @@ void Sender::fail(Batch* batch, FailureReason reason, long http_status, std::str
 void Sender::finish(Batch* batch) noexcept {
   Batch* root = batch->root;
   if (root == nullptr) {
-    links_.batches.give_back(batch);
+    settled_root(batch);
     return;
   }
   delete batch;
-  if (--root->pieces_left == 0) links_.batches.give_back(root);
+  if (--root->pieces_left == 0) settled_root(root);
+}
+
+void Sender::settled_root(Batch* root) noexcept {
+  if (links_.spool != nullptr) links_.spool->settle(root->spooled);
+  if (root->from_spool) {
+    if (root->serial != 0) links_.batches.finished(root->serial);
+    delete root;
+    return;
+  }
+  links_.batches.give_back(root);
+}
+
+bool Sender::can_park(Batch const& batch) const noexcept {
+  // Pieces of a split batch and split roots stay in memory (rare; their halves are not on disk).
+  return links_.spool != nullptr && batch.spooled && batch.root == nullptr && batch.pieces_left == 0;
+}
+
+void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before) noexcept {
+  try {
+    SpoolTicket ticket;
+    ticket.where = batch->spooled;
+    ticket.serial = batch->serial;
+    ticket.attempts = batch->attempts;
+    ticket.not_before = not_before;
+    ticket.last_status = batch->last_status;
+    ticket.last_error = batch->last_error;
+    parked_.push_back(std::move(ticket));
+  } catch (...) {
+    // No memory for the ticket: keep the batch in memory instead.
+    batch->not_before = not_before;
+    try {
+      waiting_.push_back(batch);
+      return;
+    } catch (...) {
+    }
+    fail(batch, FailureReason::retries_exhausted, batch->last_status, "out of memory scheduling a retry");
+    return;
+  }
+  if (batch->from_spool) {
+    delete batch;
+  } else {
+    links_.batches.recycle(batch);  // still unsettled: flush() keeps waiting for its serial
+  }
+}
+
+// Starts the oldest parked batch when it is due: read back, decoded, re-encoded with a fresh
+// sentAt by start(). False when none was due (or none could be read).
+bool Sender::start_parked(std::chrono::steady_clock::time_point now) noexcept {
+  if (parked_.empty() || now < hold_until_ || parked_.front().not_before > now) return false;
+  SpoolTicket ticket = std::move(parked_.front());
+  parked_.pop_front();
+  std::unique_ptr<Batch> batch;
+  if (links_.spool->read(ticket.where, record_)) batch = spool::read_batch(record_, envelope_.max_bytes());
+  if (batch == nullptr) {
+    // Damaged on disk since it was written (read() counted a record that does not verify; one
+    // that verifies but does not decode is counted here): nothing to send.
+    if (!record_.empty() && spool::verify_batch_record(record_)) links_.spool->count_corrupt(1);
+    links_.spool->settle(ticket.where);
+    if (ticket.serial != 0) links_.batches.finished(ticket.serial);
+    return true;
+  }
+  batch->spooled = ticket.where;
+  batch->serial = ticket.serial;
+  batch->attempts = ticket.attempts;
+  batch->last_status = ticket.last_status;
+  batch->last_error = std::move(ticket.last_error);
+  batch->encoding = links_.batches.encoding();
+  start(batch.release());
+  return true;
+}
+
+void Sender::drop_from_memory(Batch* batch) noexcept {
+  Batch* root = batch->root != nullptr ? batch->root : batch;
+  if (batch != root) {
+    delete batch;
+    if (--root->pieces_left > 0) return;
+  }
+  if (root->from_spool) {
+    delete root;
+  } else {
+    links_.batches.give_back(root);  // progress: close() is over; the batch stays on disk
+  }
 }
 
 void Sender::fail_at_deadline(Batch* batch) noexcept {
@@ -362,18 +473,31 @@ void Sender::fail_at_deadline(Batch* batch) noexcept {
 
 void Sender::fail_all_at_deadline() noexcept {
   transport_->cancel_all();
+  // A spooled batch is not failed at the deadline: it stays on disk for the next client.
+  auto settle_at_deadline = [&](Batch* batch) {
+    Batch const* root = batch->root != nullptr ? batch->root : batch;
+    if (links_.spool != nullptr && root->spooled) {
+      drop_from_memory(batch);
+    } else {
+      fail_at_deadline(batch);
+    }
+  };
   // fail() never starts a request: iterate, then clear.
-  for (Batch* batch : in_flight_) fail_at_deadline(batch);
+  for (Batch* batch : in_flight_) settle_at_deadline(batch);
   in_flight_.clear();
+  hold_until_ = {};  // intake() below must not park: everything is settled here
   intake();
   // fail() may finish a split root, never add to these queues: iterate, then clear.
-  for (Batch* batch : ready_) fail_at_deadline(batch);
+  for (Batch* batch : ready_) settle_at_deadline(batch);
   ready_.clear();
-  for (Batch* batch : waiting_) fail_at_deadline(batch);
+  for (Batch* batch : waiting_) settle_at_deadline(batch);
   waiting_.clear();
+  parked_.clear();
 }
 
-bool Sender::idle() const noexcept { return ready_.empty() && waiting_.empty() && in_flight_.empty(); }
+bool Sender::idle() const noexcept {
+  return ready_.empty() && waiting_.empty() && in_flight_.empty() && parked_.empty();
+}
 
 // How long the transport may wait: until the next retry is due, the pause ends, the close
 // deadline, or the next stats callback; never 0 for something already past (that would spin:
@@ -387,6 +511,7 @@ int Sender::poll_timeout_ms(std::chrono::steady_clock::time_point now) const noe
   };
   for (Batch const* batch : waiting_) until(batch->not_before);
   if (!ready_.empty()) until(paused_until_);
+  if (!parked_.empty()) until(std::max(hold_until_, parked_.front().not_before));
   if (std::int64_t const deadline = deadline_ns_.load(std::memory_order_relaxed); deadline != 0) {
     until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
   }
@@ -408,7 +533,10 @@ void Sender::run() noexcept {
       fail_all_at_deadline();
       if (serializer_done) break;
     }
-    while (!ready_.empty() && in_flight_.size() < transport_->max_in_flight() && now >= paused_until_) {
+    while (in_flight_.size() < transport_->max_in_flight() && now >= paused_until_) {
+      // The oldest first: parked batches (when the outage hold-off allows), then new ones.
+      if (links_.spool != nullptr && start_parked(now)) continue;
+      if (ready_.empty()) break;
       Batch* batch = ready_.front();
       ready_.pop_front();
       start(batch);

@@ -29,6 +29,7 @@
 #include "common/logger.hpp"
 #include "htevents/config.hpp"
 #include "htevents/value.hpp"
+#include "spool/spool.hpp"
 #include "transport/http_transport.hpp"
 #include "transport/retry.hpp"
 
@@ -53,6 +54,7 @@ struct SenderLinks {
   PipelineCounters& counters;
   Logger const& logger;
   LastError& last_error;  // written on every failed attempt
+  Spool* spool = nullptr;  // with Config::spool_dir: batches wait for retries on disk, not in memory
 };
 
 class Sender {
@@ -91,6 +93,13 @@ class Sender {
   void fail_all_at_deadline() noexcept;
   void fail_at_deadline(Batch* batch) noexcept;
   bool idle() const noexcept;
+  // Spool: a batch that must wait leaves memory (its buffer goes back to the serializer) and
+  // waits as a ticket; an outage holds every ticket back until a probe gets through.
+  bool can_park(Batch const& batch) const noexcept;
+  void park(Batch* batch, std::chrono::steady_clock::time_point not_before) noexcept;
+  bool start_parked(std::chrono::steady_clock::time_point now) noexcept;
+  void drop_from_memory(Batch* batch) noexcept;  // close()'s deadline: it stays on disk
+  void settled_root(Batch* root) noexcept;
   int poll_timeout_ms(std::chrono::steady_clock::time_point now) const noexcept;
 
   SenderOptions const options_;
@@ -115,6 +124,9 @@ class Sender {
   std::uint64_t failing_run_ = 0;  // failed attempts since the last 2xx, for the warn line
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point next_stats_{};
+  std::deque<SpoolTicket> parked_;  // spool: batches waiting on disk, oldest first
+  std::chrono::steady_clock::time_point hold_until_{};  // spool: no parked batch starts before this
+  std::string record_;  // spool: a record read back
 };
 
 }  // namespace htevents::inline v0::detail

@@ -1,0 +1,174 @@
+#pragma once
+// The spool stage (durability.md): the client's own spool directory, its file-backed arena, the
+// segments that hold every batch until it settles, and the adoption of dead clients' spools.
+//
+//   serializer --append()--> segment files   (one write per batch, then its records let go)
+//   sender     --settle()--> the batch's settled byte (one pwrite per batch); a fully settled
+//                            segment is deleted
+//   sender     <--read()---  a batch parked on disk (retries in an outage) or adopted
+//   serializer <--next_recovered()-- records of a dead client's arena, to re-batch
+//
+// Its own thread syncs (spool_sync_interval) and looks for dead siblings to adopt. Order makes
+// recovery exact: a record is let go in its block only after its batch is in a segment, a batch
+// is marked settled only after a 2xx (or a permanent failure): a crash between two steps can
+// only duplicate, never lose.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "batch/batch.hpp"
+#include "common/logger.hpp"
+#include "htevents/config.hpp"
+#include "htevents/stats.hpp"
+#include "queue/block_pool.hpp"
+#include "spool/format.hpp"
+
+namespace htevents::inline v0::detail {
+
+struct SpoolOptions {
+  std::string dir;
+  std::size_t max_bytes = 0;
+  std::chrono::milliseconds sync_interval{0};
+  std::size_t block_capacity = 0;  // the intake's blocks: the arena's slots
+  std::size_t max_blocks = 0;
+
+  static SpoolOptions from(Config const& config, std::size_t block_capacity, std::size_t max_blocks);
+};
+
+struct SpoolSegment;  // spool.cpp
+
+// A spooled batch not held in memory: parked by the sender during an outage, or adopted.
+struct SpoolTicket {
+  SpoolLocation where;
+  std::uint64_t serial = 0;  // 0: adopted (no flush() waits for it)
+  int attempts = 0;
+  std::chrono::steady_clock::time_point not_before{};
+  long last_status = 0;
+  std::string last_error;
+};
+
+// The unconsumed records of a dead client's arena, for the serializer to put into batches. Its
+// mapping stays until recovered_done().
+struct RecoveredArena {
+  std::vector<std::string_view> records;
+  std::vector<char*> consumed_end_at;  // per record: its slot's consumed_end field
+  std::vector<std::uint32_t> end;      // per record: the data offset after it
+  std::size_t next = 0;                // the serializer's cursor
+  // Owned by the spool.
+  void* mapping = nullptr;
+  std::size_t mapping_bytes = 0;
+  std::string path;
+  struct AdoptedDir* dir = nullptr;
+};
+
+class Spool {
+ public:
+  // Creates and locks this client's directory under options.dir and its arena file, and adopts
+  // (reads) every sibling whose owner is gone. Throws ConfigError naming the path and the
+  // reason when the directory cannot be created, written or locked; std::bad_alloc.
+  Spool(SpoolOptions options, Logger const& logger);
+  ~Spool();
+  Spool(Spool const&) = delete;
+  Spool& operator=(Spool const&) = delete;
+
+  // Where the intake's blocks live.
+  BlockArena arena() const noexcept;
+  std::string const& own_dir() const noexcept { return own_path_; }
+
+  // Before start(): called when an adoption found something (for the serializer's records and
+  // the sender's batches).
+  void connect(std::function<void()> on_adopted) { on_adopted_ = std::move(on_adopted); }
+  // Any thread, once: the sync and adoption thread. Throws std::system_error.
+  void start();
+  // Stops the thread. `all_settled`: nothing accepted or recovered is left (close() delivered
+  // or failed everything): the directory is removed. Otherwise it stays, unlocked, for the next
+  // client (which adopts it).
+  void stop(bool all_settled) noexcept;
+
+  // --- serializer ---
+  enum class Append : std::uint8_t { spooled, full, error };
+  // Writes the closed batch (its wire_view()) to the current segment; on `spooled`,
+  // batch.spooled says where.
+  Append append(Batch& batch, std::int64_t opened_unix_ms) noexcept;
+  // An adopted arena's records to re-batch, or nullptr. The serializer moves `next`, writes the
+  // consumed_end marks once their batch is appended, and calls recovered_done() at the end.
+  RecoveredArena* next_recovered() noexcept;
+  void recovered_done(RecoveredArena* arena) noexcept;
+  // Adopted records not yet re-batched (close() drains them too).
+  bool recovery_pending() const noexcept { return recovered_waiting_.load(std::memory_order_acquire) > 0; }
+
+  // --- sender ---
+  void settle(SpoolLocation const& where) noexcept;
+  // Adopted batches for the sender (appended to `out`). False when there were none.
+  bool take_adopted(std::deque<SpoolTicket>& out);
+  bool adopted_waiting() const noexcept { return adopted_waiting_.load(std::memory_order_acquire); }
+  // The record (header and body) at `where`, read back and verified. False (counted corrupt)
+  // when it does not verify.
+  bool read(SpoolLocation const& where, std::string& record) noexcept;
+
+  void fill(Stats& stats) const noexcept;
+  void count_corrupt(std::uint64_t n) noexcept { corrupt_.fetch_add(n, std::memory_order_relaxed); }
+  // fork(): the child must not keep the directory locked when the parent dies.
+  void close_lock_in_child() noexcept;
+
+ private:
+  void run() noexcept;
+  void sync_now() noexcept;
+  void adopt_dead_siblings() noexcept;
+  void adopt(std::string const& name, int lock_fd) noexcept;
+  void adopt_segment(AdoptedDir& dir, std::string const& path);
+  void adopt_arena(AdoptedDir& dir, std::string const& path);
+  SpoolSegment* open_segment() noexcept;  // caller holds mutex_
+  void retire_segment(SpoolSegment* segment) noexcept;  // caller holds mutex_; when nothing is pending
+  void maybe_remove_dir(AdoptedDir* dir) noexcept;       // caller holds mutex_
+  void note_error(char const* what, int err) noexcept;
+
+  SpoolOptions const options_;
+  Logger const& logger_;
+  std::string own_path_;
+  std::string own_name_;
+  int own_lock_fd_ = -1;
+  int arena_fd_ = -1;
+  char* arena_map_ = nullptr;
+  std::size_t arena_bytes_ = 0;
+  std::size_t slot_stride_ = 0;
+  std::size_t segment_target_ = 0;
+
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<SpoolSegment>> segments_;  // live ones; guarded by mutex_
+  SpoolSegment* writing_ = nullptr;                      // the serializer's current one
+  std::uint64_t next_sequence_ = 1;
+  std::size_t live_bytes_ = 0;  // guarded by mutex_: bytes of live segments
+  std::vector<std::unique_ptr<AdoptedDir>> adopted_;
+  std::set<std::string> adopted_names_;
+  std::deque<std::unique_ptr<RecoveredArena>> recovered_arenas_;  // waiting for the serializer
+  std::vector<std::unique_ptr<RecoveredArena>> recovering_;  // taken by it
+  std::deque<SpoolTicket> adopted_tickets_;
+  std::atomic<std::size_t> recovered_waiting_{0};
+  std::atomic<bool> adopted_waiting_{false};
+  bool full_logged_ = false;
+  std::atomic<bool> error_logged_{false};
+
+  std::atomic<std::uint64_t> spooled_events_{0}, spooled_bytes_{0};
+  std::atomic<std::uint64_t> recovered_{0}, corrupt_{0}, errors_{0}, overflows_{0};
+
+  std::function<void()> on_adopted_;
+  std::mutex thread_mutex_;
+  std::condition_variable thread_wake_;
+  bool stopping_ = false;  // guarded by thread_mutex_
+  bool stopped_ = false;   // guarded by thread_mutex_: stop() ran
+  std::thread thread_;
+};
+
+}  // namespace htevents::inline v0::detail

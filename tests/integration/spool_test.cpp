@@ -1,0 +1,185 @@
+// The spool end to end in one process (durability.md): the healthy path leaves nothing behind,
+// an outage is ridden out on disk beyond max_attempts, what close() could not deliver stays
+// for the next client, which recovers and delivers it, and an unusable spool_dir is a
+// ConfigError. Crash tests with real processes and SIGKILL are in tests/crash/.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "support/client_fixture.hpp"
+
+namespace htevents::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/htevents-spool-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
+};
+
+Config spooled(collector::Collector const& collector, TempDir const& dir) {
+  Config config = local_config(collector);
+  config.spool_dir = dir.path.string();
+  config.max_queue_bytes = 4u << 20;
+  config.logger = [](LogLevel, std::string_view) {};
+  return config;
+}
+
+TEST(Spool, HealthyDeliversEverythingAndLeavesNothingBehind) {
+  collector::Collector collector(collector::Options{});
+  TempDir dir;
+  {
+    Client client(write_key, spooled(collector, dir));
+    for (std::uint64_t i = 0; i < 20'000; ++i) {
+      Status const s = (i % 2 == 0) ? client.enqueue(w1_event(i)) : send_w1_fast(client, i);
+      ASSERT_EQ(s, Status::ok);
+    }
+    EXPECT_TRUE(client.close(30s));
+    Stats const s = client.stats();
+    EXPECT_EQ(s.delivered, 20'000u);
+    EXPECT_EQ(s.failed, 0u);
+    EXPECT_EQ(s.spooled_events, 0u);
+    EXPECT_EQ(s.spool_errors, 0u);
+  }
+  EXPECT_EQ(collector.stats().unique_message_ids, 20'000u);
+  EXPECT_EQ(dir.entries(), 0u) << "a clean close removes the client's spool directory";
+}
+
+TEST(Spool, OutageIsRiddenOutOnDiskBeyondMaxAttempts) {
+  collector::Options options;
+  options.outage = 1500ms;
+  collector::Collector collector(options);
+  TempDir dir;
+  Config config = spooled(collector, dir);
+  config.max_attempts = 2;  // without the spool, the outage would fail every batch
+  Client client(write_key, config);
+  for (std::uint64_t i = 0; i < 50'000; ++i) ASSERT_EQ(client.enqueue(w1_event(i)), Status::ok);
+  EXPECT_TRUE(client.close(60s));
+  Stats const s = client.stats();
+  EXPECT_EQ(s.delivered, 50'000u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(collector.stats().unique_message_ids, 50'000u);
+}
+
+TEST(Spool, WhatCloseCouldNotDeliverIsRecoveredByTheNextClient) {
+  TempDir dir;
+  constexpr std::uint64_t n = 5'000;
+  {
+    // An endpoint nobody listens on: nothing is delivered before close's deadline.
+    collector::Collector gone(collector::Options{});
+    Config config = spooled(gone, dir);
+    config.endpoint = "http://127.0.0.1:9";  // discard port: connection refused
+    Client client(write_key, config);
+    for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(client.enqueue(w1_event(i)), Status::ok);
+    EXPECT_FALSE(client.close(300ms));
+    Stats const s = client.stats();
+    EXPECT_EQ(s.delivered, 0u);
+    EXPECT_EQ(s.failed, 0u) << "spooled events are not failed at the deadline: they wait on disk";
+  }
+  EXPECT_EQ(dir.entries(), 1u) << "the client's directory stays for the next client";
+  collector::Collector collector(collector::Options{});
+  Client next(write_key, spooled(collector, dir));
+  EXPECT_TRUE(next.close(60s));
+  Stats const s = next.stats();
+  EXPECT_EQ(s.recovered, n);
+  EXPECT_EQ(s.delivered, n);
+  EXPECT_EQ(collector.stats().unique_message_ids, n);
+  EXPECT_EQ(dir.entries(), 0u);
+}
+
+// A process killed with records still in its arena (not yet batched: the interval is long):
+// the next client finds them in the arena file and delivers each once.
+TEST(Spool, RecordsInTheArenaOfAKilledProcessAreRecovered) {
+  TempDir dir;
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  pid_t const child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(report[0]);
+    Config config;
+    config.endpoint = "http://127.0.0.1:9";
+    config.spool_dir = dir.path.string();
+    config.max_queue_bytes = 4u << 20;
+    config.interval = std::chrono::minutes(10);
+    config.batch_size = 2500;
+    config.logger = [](LogLevel, std::string_view) {};
+    Client client(write_key, config);
+    std::uint64_t ok = 0;
+    for (std::uint64_t i = 0; i < 1'000; ++i) {
+      if (((i % 2 == 0) ? client.enqueue(w1_event(i)) : send_w1_fast(client, i)) == Status::ok) ++ok;
+    }
+    if (::write(report[1], &ok, sizeof ok) != sizeof ok) ::_exit(3);
+    ::kill(::getpid(), SIGKILL);
+  }
+  ::close(report[1]);
+  std::uint64_t accepted = 0;
+  ASSERT_EQ(::read(report[0], &accepted, sizeof accepted), static_cast<ssize_t>(sizeof accepted));
+  ::close(report[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_EQ(accepted, 1'000u);
+
+  collector::Collector collector(collector::Options{});
+  Client next(write_key, spooled(collector, dir));
+  EXPECT_TRUE(next.close(60s));
+  Stats const s = next.stats();
+  EXPECT_EQ(s.recovered, accepted);
+  EXPECT_EQ(s.delivered, accepted);
+  EXPECT_EQ(s.spool_corrupt, 0u);
+  EXPECT_EQ(collector.stats().unique_message_ids, accepted);
+  EXPECT_EQ(collector.stats().duplicate_message_ids, 0u);
+  EXPECT_EQ(dir.entries(), 0u);
+}
+
+TEST(Spool, UnusableSpoolDirIsAConfigErrorNamingPathAndReason) {
+  TempDir dir;
+  collector::Collector collector(collector::Options{});
+  std::string const file = (dir.path / "a-file").string();
+  std::ofstream(file) << "x";
+  for (std::string const& bad : {file, file + "/below-a-file", std::string("/proc/self/htevents-spool")}) {
+    Config config = spooled(collector, dir);
+    config.spool_dir = bad;
+    try {
+      Client client(write_key, config);
+      ADD_FAILURE() << "no ConfigError for " << bad;
+    } catch (ConfigError const& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("spool_dir"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Spool, DirectoriesArePrivate) {
+  TempDir dir;
+  collector::Collector collector(collector::Options{});
+  Client client(write_key, spooled(collector, dir));
+  ASSERT_EQ(client.enqueue(w1_event(1)), Status::ok);
+  for (auto const& sub : fs::directory_iterator(dir.path)) {
+    struct stat st{};
+    ASSERT_EQ(::stat(sub.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << sub.path();
+    for (auto const& file : fs::directory_iterator(sub.path())) {
+      ASSERT_EQ(::stat(file.path().c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << file.path();
+    }
+  }
+  EXPECT_TRUE(client.close(30s));
+}
+
+}  // namespace
+}  // namespace htevents::testing
