@@ -54,8 +54,7 @@ struct SpoolTicket {
   std::uint64_t serial = 0;  // 0: adopted (no flush() waits for it)
   int attempts = 0;
   std::chrono::steady_clock::time_point not_before{};
-  long last_status = 0;
-  std::string last_error;
+  long last_status = 0;  // (its error text is not kept: thousands of tickets wait in an outage)
 };
 
 // The unconsumed records of a dead client's arena, for the serializer to put into batches. Its

@@ -177,9 +177,10 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
         pause_for(batch, *response.retry_after);
         return;
       }
-      // A spooled batch waits on disk for as long as the outage lasts: max_attempts bounds
-      // memory-only retries, not the spool's (durability.md, promise 3).
-      if (batch->attempts < options_.max_attempts || can_park(*batch)) {
+      // With a spool, an outage loses nothing: a batch waits (on disk, or in memory once the
+      // spool is full) for as long as it lasts, and only the backpressure policy refuses new
+      // events (durability.md, promise 3). max_attempts bounds retries without a spool.
+      if (batch->attempts < options_.max_attempts || links_.spool != nullptr) {
         retry_later(batch, response.retry_after);
         return;
       }
@@ -402,7 +403,6 @@ void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before
     ticket.attempts = batch->attempts;
     ticket.not_before = not_before;
     ticket.last_status = batch->last_status;
-    ticket.last_error = batch->last_error;
     parked_.push_back(std::move(ticket));
   } catch (...) {
     // No memory for the ticket: keep the batch in memory instead.
@@ -442,7 +442,6 @@ bool Sender::start_parked(std::chrono::steady_clock::time_point now) noexcept {
   batch->serial = ticket.serial;
   batch->attempts = ticket.attempts;
   batch->last_status = ticket.last_status;
-  batch->last_error = std::move(ticket.last_error);
   batch->encoding = links_.batches.encoding();
   start(batch.release());
   return true;

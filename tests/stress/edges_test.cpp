@@ -28,6 +28,7 @@
 
 #include "common/process_barrier.hpp"
 #include "support/client_fixture.hpp"
+#include "support/recorded_failure.hpp"
 #include "support/sanitized.hpp"
 
 namespace htevents::testing {
@@ -36,14 +37,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr char const* closed_port = "http://127.0.0.1:1";
-
-// Counts on_failure calls; lives longer than the client.
-struct FailureCount {
-  std::atomic<std::uint64_t> calls{0};
-  std::function<void(Failure const&)> callback() {
-    return [this](Failure const&) { calls.fetch_add(1, std::memory_order_relaxed); };
-  }
-};
 
 // One round: `threads` producers enqueue as fast as they can until close() (from this thread,
 // after `before_close`) has stopped them; returns the number of ok answers.

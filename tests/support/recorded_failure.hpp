@@ -1,6 +1,8 @@
 #pragma once
 // on_failure calls copied out of the callback (its views die with the call), for tests.
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,14 @@ struct Recorded {
 inline Recorded record(Failure const& f) {
   return Recorded{f.reason, f.http_status, std::string(f.detail), std::string(f.message_json)};
 }
+
+// Counts on_failure calls; lives longer than the client.
+struct FailureCount {
+  std::atomic<std::uint64_t> calls{0};
+  std::function<void(Failure const&)> callback() {
+    return [this](Failure const&) { calls.fetch_add(1, std::memory_order_relaxed); };
+  }
+};
 
 // Collects on_failure calls; shared between the Config's callback and the test body.
 class FailureLog {
