@@ -71,9 +71,20 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
   spool_files::ensure_directory(root);
   own_name_ = unique_name();
   own_path_ = root + "/" + own_name_;
-  spool_files::make_private_directory(own_path_);
+  // Locked under a hidden name, then renamed: a sibling never sees (and adopts) a directory
+  // whose lock is not taken yet.
+  std::string const hidden = root + "/." + own_name_;
+  spool_files::make_private_directory(hidden);
   try {
-    own_lock_fd_ = spool_files::create_and_lock(own_path_ + "/lock");
+    own_lock_fd_ = spool_files::create_and_lock(hidden + "/lock");
+    if (::rename(hidden.c_str(), own_path_.c_str()) != 0) spool_files::fail(own_path_, "cannot be created", errno);
+  } catch (...) {
+    if (own_lock_fd_ >= 0) ::close(own_lock_fd_);
+    ::unlink((hidden + "/lock").c_str());
+    ::rmdir(hidden.c_str());
+    throw;
+  }
+  try {
     slot_stride_ = (spool::block_header_bytes + options_.block_capacity + 63) / 64 * 64;
     arena_bytes_ = spool::arena_header_bytes + slot_stride_ * options_.max_blocks;
     arena_fd_ = spool_files::create_reserved(own_path_ + "/arena", arena_bytes_);
@@ -403,7 +414,7 @@ void Spool::adopt_dead_siblings() noexcept {
   if (DIR* d = ::opendir(options_.dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string_view const name = e->d_name;
-      if (name == "." || name == ".." || name == own_name_) continue;
+      if (name.starts_with('.') || name == own_name_) continue;  // hidden: a client being created
       try {
         names.emplace_back(name);
       } catch (...) {
