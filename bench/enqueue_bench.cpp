@@ -12,12 +12,16 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include <unistd.h>
 
 #include <concurrentqueue/concurrentqueue.h>
 #if defined(HTEVENTS_BENCH_HAVE_RDKAFKA)
@@ -55,6 +59,39 @@ struct SharedClient {
 
 SharedClient& shared() {
   static SharedClient instance;
+  return instance;
+}
+
+// The same with Config::spool_dir (docs/durability.md): blocks in a file-backed arena, every
+// record framed and checksummed, every batch written to a segment. The directory is
+// $HTEVENTS_BENCH_SPOOL_DIR, or a new one under /tmp; its file system matters (say which in
+// docs/benchmarks.md). 256 MiB of queue: the arena is reserved on disk.
+struct SpooledClient {
+  SpooledClient() : collector(), dir(make_dir()), client("bench-write-key", make_config(collector, dir)) {}
+  ~SpooledClient() {
+    client.close(std::chrono::seconds(60));
+    std::filesystem::remove_all(dir);
+  }
+  static std::string make_dir() {
+    if (char const* env = std::getenv("HTEVENTS_BENCH_SPOOL_DIR"); env != nullptr && *env != '\0') {
+      return std::string(env) + "/bench-" + std::to_string(::getpid());
+    }
+    char tmpl[] = "/tmp/htevents-bench-spool-XXXXXX";
+    return ::mkdtemp(tmpl);
+  }
+  static htevents::Config make_config(htevents::collector::Collector const& c, std::string const& dir) {
+    htevents::Config config = SharedClient::make_config(c);
+    config.max_queue_bytes = std::size_t{256} << 20;
+    config.spool_dir = dir;
+    return config;
+  }
+  htevents::collector::Collector collector;
+  std::string dir;
+  htevents::Client client;
+};
+
+SpooledClient& spooled() {
+  static SpooledClient instance;
   return instance;
 }
 
@@ -100,6 +137,20 @@ void BM_Enqueue_FastPath(benchmark::State& state) {
   settle_before_run(state);
   htevents::Client& client = shared().client;
   std::uint64_t i = static_cast<std::uint64_t>(state.thread_index()) << 40;  // distinct user ids per thread
+  std::uint64_t rejected = 0;
+  for (auto _ : state) {
+    if (send_w1_fast(client, i++) != Status::ok) ++rejected;
+  }
+  report(state, rejected);
+}
+
+// BM_Enqueue_FastPath with the spool on, side by side in the same binary.
+void BM_Enqueue_FastPath_Spool(benchmark::State& state) {
+  htevents::Client& client = spooled().client;
+  if (state.thread_index() == 0 && !client.flush(std::chrono::seconds(120))) {
+    state.SkipWithError("flush timed out between runs");
+  }
+  std::uint64_t i = static_cast<std::uint64_t>(state.thread_index()) << 40;
   std::uint64_t rejected = 0;
   for (auto _ : state) {
     if (send_w1_fast(client, i++) != Status::ok) ++rejected;
@@ -230,6 +281,7 @@ BENCHMARK(BM_Enqueue_FastPath)
     ->Threads(4)
     ->Threads(8)
     ->UseRealTime();
+BENCHMARK(BM_Enqueue_FastPath_Spool)->Iterations(iterations_per_thread)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Enqueue_Struct)
     ->Iterations(iterations_per_thread)
     ->Threads(1)

@@ -139,6 +139,11 @@ void validate(Config const& c) {
   require_short(c.retry_max, "htevents: Config::retry_max must be at most 2147483647 ms (about 24.8 days)");
   require(c.request_timeout.count() > 0, "htevents: Config::request_timeout must be positive");
   require_short(c.request_timeout, "htevents: Config::request_timeout must be at most 2147483647 ms (about 24.8 days)");
+  require(c.spool_max_bytes > 0, "htevents: Config::spool_max_bytes must be positive");
+  require(c.spool_sync_interval.count() > 0, "htevents: Config::spool_sync_interval must be positive");
+  require_short(c.spool_sync_interval,
+                "htevents: Config::spool_sync_interval must be at most 2147483647 ms (about 24.8 days)");
+  require(c.spool_dir.find('\0') == std::string::npos, "htevents: Config::spool_dir must not contain a NUL byte");
   require(c.stats_interval.count() >= 0, "htevents: Config::stats_interval must not be negative");
   require_short(c.stats_interval, "htevents: Config::stats_interval must be at most 2147483647 ms (about 24.8 days)");
   if (c.compression == Compression::zstd) {

@@ -259,5 +259,21 @@ TEST(ConfigValidation, WhiteSpaceWriteKeyIsRefused) {
   EXPECT_EQ(validation_error(valid_config(), " key "), "ok");  // surrounding space is the user's business
 }
 
+TEST(ConfigValidation, SpoolFieldsAreChecked) {
+  Config c;
+  c.spool_max_bytes = 0;
+  expect_refused(c, "Config::spool_max_bytes");
+  c = Config{};
+  c.spool_sync_interval = std::chrono::milliseconds(0);
+  expect_refused(c, "Config::spool_sync_interval");
+  c = Config{};
+  c.spool_sync_interval = std::chrono::milliseconds::max();
+  expect_refused(c, "Config::spool_sync_interval");
+  c = Config{};
+  c.spool_dir = std::string("/tmp/a\0b", 8);
+  expect_refused(c, "Config::spool_dir");
+}
+
+
 }  // namespace
 }  // namespace htevents
