@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "htevents/htevents.hpp"
 
@@ -34,17 +36,26 @@ TEST(ProcessBarrier, RegisteredOnlyWithTheFirstClient) {
     heavy_barrier();  // works either way
     return;
   }
-  std::string const filter = "--gtest_filter=ProcessBarrier.RegisteredOnlyWithTheFirstClient";
+  std::string filter = "--gtest_filter=ProcessBarrier.RegisteredOnlyWithTheFirstClient";
   char arg0[] = "htevents_unit_tests";
-  std::string filter_arg = filter;
-  char* argv[] = {arg0, filter_arg.data(), nullptr};
+  std::string program = "/proc/self/exe";
+  std::vector<char*> argv = {arg0, filter.data(), nullptr};
+  // Cross-built and run under qemu-user (tools/cross-test.sh), this binary cannot exec itself:
+  // the host kernel has no binfmt entry for it. The emulator is a host program, so the child
+  // goes through it, given this binary's real path (/proc/self/exe would name qemu there).
+  std::string self;
+  if (char const* e = std::getenv("HTEVENTS_TEST_EMULATOR"); e != nullptr && *e != '\0') {
+    program = e;
+    self = std::filesystem::read_symlink("/proc/self/exe").string();
+    argv = {program.data(), self.data(), filter.data(), nullptr};
+  }
   std::string env_entry = std::string(fresh_flag) + "=1";
   std::vector<char*> env;
   for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
   env.push_back(env_entry.data());
   env.push_back(nullptr);
   pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, env.data()), 0);
+  ASSERT_EQ(posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), env.data()), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
