@@ -5,6 +5,7 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
 #   4. libFuzzer: each fuzzer for a bounded time
+#   5. aarch64: unit and integration tests cross-built and run under qemu (tools/cross-test.sh)
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,15 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
       exit 1
     fi
   done
+fi
+
+# ---- cross: aarch64 under qemu -----------------------------------------------------------------
+# The unit and integration tests cross-built for aarch64 and run under qemu-user. The script
+# installs its own toolchain and arm64 packages (a few minutes the first time on a machine).
+# HTEVENTS_SKIP_CROSS=1 skips it for local runs; CI runs it.
+if [ "${HTEVENTS_SKIP_CROSS:-0}" != 1 ]; then
+  step "cross: aarch64 under qemu (HTEVENTS_SKIP_CROSS=1 skips)"
+  ./tools/cross-test.sh aarch64
 fi
 
 step "all test stages passed"
