@@ -102,8 +102,13 @@ void Sender::prepare(Batch& batch, std::chrono::steady_clock::time_point now) no
   bool const stale = batch.attempts > 0 || refused || now - batch.sent_at_written > stale_sent_at;
   if (!refused && !stale) return;
   if (stale) {
+    std::uint64_t const before = batch.body.size();
     envelope_.close(batch, std::chrono::system_clock::now());
     batch.sent_at_written = now;
+    // sentAt is not fixed-width (trailing zeros of the fraction are dropped): keep
+    // bytes_uncompressed equal to the bodies as delivered (Delivery::bytes_uncompressed). The
+    // difference may be negative; unsigned addition wraps to the subtraction.
+    links_.counters.bytes_uncompressed.fetch_add(std::uint64_t{batch.body.size()} - before, std::memory_order_relaxed);
   }
   Compression encoding = batch.encoding;
   while (encoding != Compression::none && refused_[by_encoding(encoding)]) encoding = next_encoding(encoding);
