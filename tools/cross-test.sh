@@ -12,6 +12,7 @@
 #                           thousands of emulated threads only measure qemu)
 #   HTEVENTS_CROSS_TIMEOUT  seconds per test (default 300; under qemu a test takes ~10x as long
 #                           as natively, and the slowest integration tests take ~10 s there)
+#   HTEVENTS_CROSS_REPEAT   runs a failing test gets (default 2, see the ctest call below)
 #   HTEVENTS_CROSS_CTEST_ARGS  extra ctest arguments, e.g. '-R integration.Spool' locally
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -131,7 +132,12 @@ step "build done ($((SECONDS - started)) s)"
 
 # --- tests ----------------------------------------------------------------------------------
 step "tests under qemu ($labels, ${timeout}s per test)"
+# --repeat until-pass:2: under emulation everything runs ~10x slower, and a few integration tests
+# count requests that assume batches fill before flush_interval cuts them, or that a TLS
+# handshake beats the collector's reset; on a loaded machine one of them fails now and then
+# (seen: Responses.BadRequestIsolates..., Responses.HttpsToAPlainHttpServer...). A second run
+# must pass; the first failure's output stays in the log. HTEVENTS_CROSS_REPEAT=1: no rerun.
 # shellcheck disable=SC2086 # HTEVENTS_CROSS_CTEST_ARGS is a list of arguments
 ctest --test-dir "$build_dir" -L "$labels" -j "$jobs" --timeout "$timeout" --output-on-failure \
-  ${HTEVENTS_CROSS_CTEST_ARGS:-}
+  --repeat "until-pass:${HTEVENTS_CROSS_REPEAT:-2}" ${HTEVENTS_CROSS_CTEST_ARGS:-}
 step "passed ($((SECONDS - started)) s in all)"
