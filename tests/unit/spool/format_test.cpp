@@ -121,8 +121,8 @@ TEST(ArenaScan, RecordsBeforeConsumedEndAreNotReturned) {
 TEST(ArenaScan, OverwrittenRecordIsCountedAndTheRestDelivered) {
   ArenaImage arena(slot_bytes, 2);
   arena.open_slot(0, 1);
-  std::vector<std::uint32_t> at;
-  for (int i = 0; i < 4; ++i) at.push_back(arena.append(0, event(i)));
+  std::vector<std::uint32_t> at(4);
+  for (int i = 0; i < 4; ++i) at[i] = arena.append(0, event(i));
   arena.open_slot(1, 2);
   arena.append(1, event(9));
   arena.data(0)[at[1] + record_frame_bytes + 5] ^= 0x20;  // a bit flipped inside record 1's payload
