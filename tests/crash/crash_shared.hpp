@@ -28,12 +28,12 @@ namespace htevents::crash {
 /// Header words of the counters file. The writer's sampler thread refreshes the stats words
 /// every few milliseconds; `accepted` prefixes follow the header, one cache line per thread.
 enum Word : std::size_t {
-  magic,            // magic_value once the file is initialised (by the test)
-  threads,          // producer threads the file has room for
-  started,          // 1 once the writer's Client is constructed
-  producing,        // producer threads that started enqueuing
-  not_ok,           // enqueue answers other than ok (each retried with the same messageId)
-  enqueued,         // last stats() sample
+  magic,      // magic_value once the file is initialised (by the test)
+  threads,    // producer threads the file has room for
+  started,    // 1 once the writer's Client is constructed
+  producing,  // producer threads that started enqueuing
+  not_ok,     // enqueue answers other than ok (each retried with the same messageId)
+  enqueued,   // last stats() sample
   delivered,
   failed,
   recovered,
@@ -42,10 +42,10 @@ enum Word : std::size_t {
   spool_corrupt,
   spool_errors,
   queued_events,
-  all_enqueued,     // 1 once every producer finished its events (bounded runs)
-  done,             // 1 once the client is closed and the final stats written
+  all_enqueued,  // 1 once every producer finished its events (bounded runs)
+  done,          // 1 once the client is closed and the final stats written
   close_ok,
-  vm_hwm_kib,       // VmHWM of /proc/self/status at the end (bounded runs)
+  vm_hwm_kib,  // VmHWM of /proc/self/status at the end (bounded runs)
   word_count
 };
 inline constexpr std::uint64_t magic_value = 0x3154'4E43'5645'5448;  // "HTEVCNT1"

@@ -78,9 +78,9 @@ class Writer {
   Writer(std::string const& mode, std::string const& spool_dir, std::string const& endpoint,
          std::string const& counters, std::string const& tag, std::size_t threads,
          std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {SPOOL_CRASH_WRITER, "--mode",      mode,    "--spool-dir", spool_dir,
-                                      "--endpoint",       endpoint,     "--counters", counters, "--tag",
-                                      tag,                "--threads",  std::to_string(threads)};
+    std::vector<std::string> args = {
+        SPOOL_CRASH_WRITER, "--mode", mode,    "--spool-dir", spool_dir,   "--endpoint",           endpoint,
+        "--counters",       counters, "--tag", tag,           "--threads", std::to_string(threads)};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -175,8 +175,7 @@ class SpoolCrash : public ::testing::Test {
  protected:
   void SetUp() override {
     auto const* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::temp_directory_path() /
-            ("htevents-crash-" + std::to_string(::getpid()) + "-" + info->name());
+    root_ = fs::temp_directory_path() / ("htevents-crash-" + std::to_string(::getpid()) + "-" + info->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -195,12 +194,9 @@ class SpoolCrash : public ::testing::Test {
   static void wait_accepted(Writer& writer, SharedCounters const& counters, std::uint64_t target,
                             std::function<bool()> const& also = {}) {
     bool const reached = wait_until(
-        [&] {
-          return !writer.running() || (counters.total_accepted() >= target && (!also || also()));
-        },
-        30s);
-    ASSERT_TRUE(writer.running()) << "the writer exited early (accepted " << counters.total_accepted()
-                                  << ", started " << counters.load(started) << ")";
+        [&] { return !writer.running() || (counters.total_accepted() >= target && (!also || also())); }, 30s);
+    ASSERT_TRUE(writer.running()) << "the writer exited early (accepted " << counters.total_accepted() << ", started "
+                                  << counters.load(started) << ")";
     ASSERT_TRUE(reached) << "the writer accepted only " << counters.total_accepted() << " of " << target
                          << " events in 30 s (spooled " << counters.load(spooled_events) << ")";
   }
@@ -227,11 +223,11 @@ TEST_F(SpoolCrash, KilledUnderLoadLosesNoAcceptedEvent) {
     std::vector<std::string> const ids = accepted_ids(counters, "a");
     std::size_t const missing = collector.unseen_message_ids(ids).size();
     Recovery const r = recover_here(collector, spool_dir(round));
-    std::printf("[ crash a ] seed %llu: killed at %zu accepted, %zu missing at the collector, recovered %llu, "
-                "duplicates %llu\n",
-                static_cast<unsigned long long>(seed), ids.size(), missing,
-                static_cast<unsigned long long>(r.stats.recovered),
-                static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
+    std::printf(
+        "[ crash a ] seed %llu: killed at %zu accepted, %zu missing at the collector, recovered %llu, "
+        "duplicates %llu\n",
+        static_cast<unsigned long long>(seed), ids.size(), missing, static_cast<unsigned long long>(r.stats.recovered),
+        static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
     EXPECT_TRUE(r.close_ok);
     EXPECT_EQ(r.stats.failed, 0u);
     if (missing > 0) {
@@ -296,8 +292,7 @@ TEST_F(SpoolCrash, KilledDuringRecoveryLosesNothingEither) {
 
     // Kill the recoverer once the collector has seen a random share (0 included: at start-up)
     // of the events.
-    std::uint64_t const kill_at =
-        std::uniform_int_distribution<std::uint64_t>(0, ids.size() * 3 / 4)(rng);
+    std::uint64_t const kill_at = std::uniform_int_distribution<std::uint64_t>(0, ids.size() * 3 / 4)(rng);
     SharedCounters recoverer_counters = SharedCounters::create(counters_path(round, "r"), 0);
     bool killed_mid_recovery = false;
     {
@@ -310,15 +305,15 @@ TEST_F(SpoolCrash, KilledDuringRecoveryLosesNothingEither) {
     collector.set_delay(0ms);
     std::size_t const missing = collector.unseen_message_ids(ids).size();
     Recovery const r = recover_here(collector, spool_dir(round));
-    std::printf("[ crash c ] seed %llu: first killed at %zu accepted; recoverer killed %s at %llu seen "
-                "(it had recovered %llu, delivered %llu); %zu missing; the third recovered %llu; duplicates %llu\n",
-                static_cast<unsigned long long>(seed), ids.size(),
-                killed_mid_recovery ? "mid-recovery" : "(it had finished)",
-                static_cast<unsigned long long>(ids.size() - missing),
-                static_cast<unsigned long long>(recoverer_counters.load(recovered)),
-                static_cast<unsigned long long>(recoverer_counters.load(delivered)), missing,
-                static_cast<unsigned long long>(r.stats.recovered),
-                static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
+    std::printf(
+        "[ crash c ] seed %llu: first killed at %zu accepted; recoverer killed %s at %llu seen "
+        "(it had recovered %llu, delivered %llu); %zu missing; the third recovered %llu; duplicates %llu\n",
+        static_cast<unsigned long long>(seed), ids.size(), killed_mid_recovery ? "mid-recovery" : "(it had finished)",
+        static_cast<unsigned long long>(ids.size() - missing),
+        static_cast<unsigned long long>(recoverer_counters.load(recovered)),
+        static_cast<unsigned long long>(recoverer_counters.load(delivered)), missing,
+        static_cast<unsigned long long>(r.stats.recovered),
+        static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
     EXPECT_TRUE(r.close_ok);
     EXPECT_EQ(r.stats.failed, 0u);
     if (missing > 0) {
@@ -357,8 +352,10 @@ TEST_F(SpoolCrash, LiveSiblingAdoptsADeadOnesSpool) {
     {
       Writer a("write", spool_dir(round), collector.endpoint(), counters.path(), "d", 2);
       ASSERT_TRUE(a.spawned());
-      if (outage) wait_accepted(a, counters, target, [&] { return counters.load(spooled_events) > 0; });
-      else wait_accepted(a, counters, target);
+      if (outage)
+        wait_accepted(a, counters, target, [&] { return counters.load(spooled_events) > 0; });
+      else
+        wait_accepted(a, counters, target);
       ASSERT_TRUE(a.kill());
     }
     std::vector<std::string> const ids = accepted_ids(counters, "d");
@@ -370,11 +367,12 @@ TEST_F(SpoolCrash, LiveSiblingAdoptsADeadOnesSpool) {
     b_producer.join();
     bool const b_closed = b->close(60s);
     Stats const bs = b->stats();
-    std::printf("[ crash d ] seed %llu%s: A killed at %zu accepted, %zu missing; B recovered %llu, delivered %llu "
-                "(own accepted %zu); duplicates %llu\n",
-                static_cast<unsigned long long>(seed), outage ? " (outage)" : "", ids.size(), missing,
-                static_cast<unsigned long long>(bs.recovered), static_cast<unsigned long long>(bs.delivered),
-                b_ids.size(), static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
+    std::printf(
+        "[ crash d ] seed %llu%s: A killed at %zu accepted, %zu missing; B recovered %llu, delivered %llu "
+        "(own accepted %zu); duplicates %llu\n",
+        static_cast<unsigned long long>(seed), outage ? " (outage)" : "", ids.size(), missing,
+        static_cast<unsigned long long>(bs.recovered), static_cast<unsigned long long>(bs.delivered), b_ids.size(),
+        static_cast<unsigned long long>(collector.stats().duplicate_message_ids));
     EXPECT_TRUE(all_seen) << "B did not deliver A's leftovers within 60 s";
     EXPECT_TRUE(b_closed);
     EXPECT_EQ(bs.failed, 0u);
@@ -409,16 +407,15 @@ TEST_F(SpoolCrash, LongOutageIsRiddenOutOnDisk) {
     enqueued_during_outage = counters.load(all_enqueued) == 1 && collector.refusing();
     exit_code = writer.wait_exit(300s);
   }
-  std::printf("[ crash e ] exit %d: accepted %llu (%s), not ok %llu, delivered %llu, failed %llu, recovered %llu, "
-              "VmHWM %.1f MiB; collector refused %llu requests\n",
-              exit_code.value_or(-1), static_cast<unsigned long long>(counters.total_accepted()),
-              enqueued_during_outage ? "all while the collector was refusing" : "not all during the outage",
-              static_cast<unsigned long long>(counters.load(not_ok)),
-              static_cast<unsigned long long>(counters.load(delivered)),
-              static_cast<unsigned long long>(counters.load(failed)),
-              static_cast<unsigned long long>(counters.load(recovered)),
-              static_cast<double>(counters.load(vm_hwm_kib)) / 1024.0,
-              static_cast<unsigned long long>(collector.stats().outage_refusals));
+  std::printf(
+      "[ crash e ] exit %d: accepted %llu (%s), not ok %llu, delivered %llu, failed %llu, recovered %llu, "
+      "VmHWM %.1f MiB; collector refused %llu requests\n",
+      exit_code.value_or(-1), static_cast<unsigned long long>(counters.total_accepted()),
+      enqueued_during_outage ? "all while the collector was refusing" : "not all during the outage",
+      static_cast<unsigned long long>(counters.load(not_ok)), static_cast<unsigned long long>(counters.load(delivered)),
+      static_cast<unsigned long long>(counters.load(failed)), static_cast<unsigned long long>(counters.load(recovered)),
+      static_cast<double>(counters.load(vm_hwm_kib)) / 1024.0,
+      static_cast<unsigned long long>(collector.stats().outage_refusals));
   ASSERT_EQ(exit_code, 0) << "the writer did not finish and close within 300 s";
   EXPECT_EQ(counters.load(done), 1u);
   EXPECT_EQ(counters.load(close_ok), 1u);

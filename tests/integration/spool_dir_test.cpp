@@ -57,9 +57,8 @@ void expect_names_path_and_reason(std::string const& message, std::string const&
 class UnusableSpoolDir : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("htevents-spool-dir-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() / ("htevents-spool-dir-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -93,9 +92,9 @@ TEST_F(UnusableSpoolDir, PathUnderARegularFileIsAConfigError) {
 TEST_F(UnusableSpoolDir, PathUnderProcIsAConfigError) {
   // /proc/self takes no new directories, whoever asks (ENOENT on Linux; EACCES/EPERM elsewhere).
   std::string const path = "/proc/self/spool";
-  expect_names_path_and_reason(config_error_for(path), path,
-                               {std::strerror(ENOENT), std::strerror(EACCES), std::strerror(EPERM),
-                                std::strerror(EROFS)});
+  expect_names_path_and_reason(
+      config_error_for(path), path,
+      {std::strerror(ENOENT), std::strerror(EACCES), std::strerror(EPERM), std::strerror(EROFS)});
 }
 
 TEST_F(UnusableSpoolDir, ReadOnlyDirectoryIsAConfigError) {
