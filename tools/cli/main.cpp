@@ -16,6 +16,7 @@ Commands:
   collector          run a local batch endpoint that counts what it receives
   load               generate load against an endpoint and report throughput
   spool inspect DIR  what a spool directory holds: clients, pending events, damage
+  spool drain DIR    deliver what a dead application left in its spool directory
 
 Every sending command takes --write-key KEY (or HTEVENTS_WRITE_KEY) and --endpoint URL (or
 HTEVENTS_ENDPOINT; default https://us-east-1.hightouch-events.com).

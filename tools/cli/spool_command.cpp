@@ -1,92 +1,52 @@
-// htevents spool: look into a spool directory (tools/spool). `inspect` for now; `drain` will
-// deliver a dead spool without the application.
-#include <exception>
-#include <iostream>
+// htevents spool: the tools for a Config::spool_dir (durability.md, "Tools"). A dispatcher only:
+// each subcommand lives in its own file (spool_<name>_command.cpp) and is one row of the table.
+#include <cstdio>
+#include <iterator>
 #include <string>
 #include <string_view>
 
 #include "commands.hpp"
-#include "options.hpp"
-#include "spool/inspect.hpp"
 
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents spool inspect DIR [--json]
-
-DIR is a spool_dir (Config::spool_dir): one subdirectory per client, each with its lock, arena
-and seg-* files. For each client prints whether its lock is held (live: a running client owns
-it; dead: the next client adopts it), then per segment the pending batches, their events and
-bytes, settled batches, damaged records and the oldest pending event; for the arena the
-unconsumed events and damaged records; then the totals. Reads only: the lock is tried and
-released at once. Exit status 0, or 2 when DIR is not a directory.
-
-Options (also --name=value):
-  --json     one JSON object instead of text
-  --help     this text
-)";
-
-struct Flags {
-  std::string dir;
-  bool json = false;
-  bool help = false;
+struct SpoolSubcommand {
+  std::string_view name;
+  int (*run)(int argc, char** argv);  // argv[0] is the subcommand's name
+  std::string_view summary;
 };
 
-Flags parse(int argc, char** argv) {
-  Flags f;
-  bool has_subcommand = false;
-  bool has_dir = false;
-  Args args(argc, argv);
-  while (args.next()) {
-    if (args.is("--help")) {
-      f.help = true;
-    } else if (args.is("--json")) {
-      args.no_value();
-      f.json = true;
-    } else if (args.positional() && !has_subcommand) {
-      if (args.current() != "inspect") throw UsageError("unknown subcommand '" + std::string(args.current()) + "'");
-      has_subcommand = true;
-    } else if (args.positional() && !has_dir) {
-      f.dir = args.current();
-      has_dir = true;
-    } else {
-      args.unknown();
-    }
-  }
-  if (f.help) return f;
-  if (!has_subcommand) throw UsageError("missing subcommand (inspect)");
-  if (!has_dir) throw UsageError("missing DIR");
-  return f;
+constexpr SpoolSubcommand subcommands[] = {
+    {"inspect", spool_inspect_command, "what DIR holds: clients (live or dead), pending events, bytes, damage"},
+    {"drain", spool_drain_command, "deliver what a dead application left in DIR, without it"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fputs("Usage: htevents spool <command> DIR [options]\n\nCommands:\n", out);
+  for (SpoolSubcommand const& c : subcommands)
+    std::fprintf(out, "  %-9s %.*s\n", std::string(c.name).c_str(), static_cast<int>(c.summary.size()),
+                 c.summary.data());
+  std::fputs("\nDIR is the application's Config::spool_dir. Run `htevents spool <command> --help` for its options.\n",
+             out);
 }
 
 }  // namespace
 
 int spool_command(int argc, char** argv) {
-  Flags f;
-  try {
-    f = parse(argc, argv);
-  } catch (UsageError const& error) {
-    std::cerr << "htevents spool: " << error.what() << "\n\n" << usage;
+  if (argc < 2) {
+    print_usage(stderr);
     return 2;
   }
-  if (f.help) {
-    std::cout << usage;
+  std::string_view const name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
     return 0;
   }
-  try {
-    inspect::Report const report = inspect::inspect_spool(f.dir);
-    if (f.json)
-      inspect::print_json(std::cout, report);
-    else
-      inspect::print_text(std::cout, report);
-  } catch (inspect::InspectError const& error) {
-    std::cerr << "htevents spool inspect: " << error.what() << '\n';
-    return 2;
-  } catch (std::exception const& error) {
-    std::cerr << "htevents spool inspect: " << error.what() << '\n';
-    return 1;
-  }
-  return 0;
+  for (SpoolSubcommand const& c : subcommands)
+    if (c.name == name) return c.run(argc - 1, argv + 1);
+  std::fprintf(stderr, "htevents spool: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
+  return 2;
 }
 
 }  // namespace htevents::cli
