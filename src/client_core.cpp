@@ -8,6 +8,7 @@
 #include "common/config_validation.hpp"
 #include "common/deadline.hpp"
 #include "common/process_barrier.hpp"
+#include "common/thread_name.hpp"
 #include "message/encoder.hpp"
 #include "message/message_arena.hpp"
 #include "transport/curl_transport.hpp"
@@ -103,16 +104,20 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   // Threads last: everything they touch exists now. std::thread throws std::system_error when
   // the system refuses a thread; the sender must then be stopped and joined, or destroying its
   // std::thread would call std::terminate.
-  sender_thread_ = std::thread([this] { sender_->run(); });
+  sender_thread_ = std::thread([this] {
+    set_this_thread_name("htev-send");
+    sender_->run();
+  });
   try {
-    serializer_thread_ = std::thread([this] { serializer_->run(); });
+    serializer_thread_ = std::thread([this] {
+      set_this_thread_name("htev-serialize");
+      serializer_->run();
+    });
   } catch (...) {
     batches_.close();  // no serializer will ever say so; nothing was enqueued
     stop_threads(std::chrono::steady_clock::now());
     throw;
   }
-  pthread_setname_np(sender_thread_.native_handle(), "htev-send");
-  pthread_setname_np(serializer_thread_.native_handle(), "htev-serialize");
 }
 
 ClientCore::~ClientCore() {

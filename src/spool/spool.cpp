@@ -157,7 +157,7 @@ void Spool::sync_now() noexcept {
     }
   }
   for (int fd : fds) {
-    ::fdatasync(fd);
+    spool_files::sync_data(fd);
     ::close(fd);
   }
   if (arena_map_ != nullptr) ::msync(arena_map_, arena_bytes_, MS_SYNC);
@@ -311,7 +311,7 @@ Spool::Append Spool::append(Batch& batch, std::int64_t opened_unix_ms) noexcept 
     if (writing_ == nullptr) return Append::error;
   }
   iovec parts[2] = {{header, sizeof header}, {const_cast<char*>(body.data()), body.size()}};
-  ssize_t const written = ::pwritev(writing_->fd, parts, 2, static_cast<off_t>(writing_->bytes));
+  ssize_t const written = spool_files::write_parts(writing_->fd, parts, 2, static_cast<off_t>(writing_->bytes));
   if (written != static_cast<ssize_t>(record_bytes)) {
     int const err = written < 0 ? errno : ENOSPC;
     // Leave no torn record behind: the file ends where the last whole one did.
