@@ -3,9 +3,7 @@
 // wire bytes and per-call enqueue latency, verified against the collector's unique count.
 // Options: load_options.*, latency histogram: latency_histogram.hpp, local collector:
 // local_collector.*, CPU sampling: thread_cpu.*, paced mode: paced_run.*.
-#include <pthread.h>
 #include <sys/resource.h>
-#include <x86intrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,7 +29,9 @@
 #include "cli/local_collector.hpp"
 #include "cli/paced_run.hpp"
 #include "cli/thread_cpu.hpp"
+#include "cli/ticks.hpp"
 #include "common/flags.hpp"
+#include "common/thread_name.hpp"
 #include "htevents/htevents.hpp"
 #include "load/w1.hpp"
 
@@ -91,7 +91,7 @@ struct Result {
   Stats stats{};
   std::uint64_t not_ok = 0;
   std::optional<std::uint64_t> collector_unique;
-  Histogram latency{};   // in TSC ticks
+  Histogram latency{};  // in ticks (ticks.hpp)
   double ns_per_tick = 1;
   bool close_ok = false;
   bool verified = false;
@@ -200,7 +200,7 @@ int run(LoadOptions const& o) {
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
-      pthread_setname_np(pthread_self(), "htev-load");
+      detail::set_this_thread_name("htev-load");
       std::uint64_t const first = o.events * t / o.threads;
       std::uint64_t const last = o.events * (t + 1) / o.threads;
       Histogram& h = *histograms[t];
@@ -209,29 +209,27 @@ int run(LoadOptions const& o) {
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (std::uint64_t i = first; i < last; ++i) {
         Status status;
-        // Timed in TSC ticks (converted to ns after the run): two clock_gettime calls per
+        // Timed in ticks (ticks.hpp; converted to ns after the run): two clock_gettime calls per
         // event would cost more than a third of the call being measured.
         if (o.struct_api) {
           Track const event = w1_event(i);  // building the struct is not the timed call
-          std::uint64_t const t0 = __rdtsc();
+          std::uint64_t const t0 = ticks();
           status = client->enqueue(event);
-          h.record(__rdtsc() - t0);
+          h.record(ticks() - t0);
         } else {
-          std::uint64_t const t0 = __rdtsc();
+          std::uint64_t const t0 = ticks();
           status = send_w1_fast(*client, i);
-          h.record(__rdtsc() - t0);
+          h.record(ticks() - t0);
         }
         if (status != Status::ok) ++failures;
       }
       not_ok[t] = failures;
-      rusage self{};
-      ::getrusage(RUSAGE_THREAD, &self);
-      producer_cpu[t] = cpu_seconds(self);
+      producer_cpu[t] = this_thread_cpu_seconds();
     });
   }
   while (ready.load() != o.threads) std::this_thread::yield();
   auto const start = std::chrono::steady_clock::now();
-  std::uint64_t const start_ticks = __rdtsc();
+  std::uint64_t const start_ticks = ticks();
   go.store(true, std::memory_order_release);
   for (auto& thread : threads) thread.join();
   // The pipeline threads' CPU so far (they end inside close(), taking their counters along).
@@ -244,7 +242,7 @@ int run(LoadOptions const& o) {
   result->close_ok = client->close(close_timeout);
   if (sampler) sampler->stop();
   auto const end = std::chrono::steady_clock::now();
-  std::uint64_t const end_ticks = __rdtsc();
+  std::uint64_t const end_ticks = ticks();
   rusage after{};
   ::getrusage(RUSAGE_SELF, &after);
 

@@ -21,12 +21,18 @@
 namespace htevents::cli {
 namespace {
 
+// Where this executable is: /proc/self/exe on Linux; elsewhere the current directory (the
+// collector program is then looked for there, or the in-process collector is used).
 std::string self_directory() {
+#if !defined(__linux__)
+  return ".";
+#else
   std::array<char, 4096> path{};
   ssize_t const n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
   if (n <= 0) return ".";
   std::string p(path.data(), static_cast<std::size_t>(n));
   return p.substr(0, p.rfind('/'));
+#endif
 }
 
 std::string find_collector_program() {

@@ -330,10 +330,17 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
                           retry_after.c_str());
 
   timer_thread_ = std::jthread([this](std::stop_token stop) { timer_loop(std::move(stop)); });
-  pthread_setname_np(timer_thread_.native_handle(), "htev-coll-delay");
+#if defined(__linux__)
+  pthread_setname_np(timer_thread_.native_handle(), "htev-coll-delay");  // elsewhere: unnamed
+#endif
 
   // Suspend/resume is always allowed so that set_delay() works at any time.
-  unsigned const flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+#if defined(__linux__)
+  unsigned const poller = MHD_USE_EPOLL;
+#else
+  unsigned const poller = MHD_USE_AUTO;  // poll() or select(), whichever this MHD has
+#endif
+  unsigned const flags = MHD_USE_INTERNAL_POLLING_THREAD | poller | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
   // 128 KiB per connection: large bodies arrive in fewer, bigger reads.
   std::size_t const memory_limit = std::size_t{128} * 1024;
   errno = 0;
