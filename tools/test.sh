@@ -4,7 +4,10 @@
 #   1. release build: every test (unit, integration, stress, package, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
-#   4. libFuzzer: each fuzzer for a bounded time
+#   4. portable build (-DHTEVENTS_PORTABLE=ON, every platform fast path off): unit, integration,
+#      stress
+#   5. clang + libc++ (warnings as errors): unit, integration, the simdjson ABI boundary check
+#   6. libFuzzer: each fuzzer for a bounded time
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +40,24 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
 step "TSan tests"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
+
+# --- other platforms' code paths, on this one (docs/platforms.md) ---------------------------
+stage_start=$SECONDS
+step "portable build (HTEVENTS_PORTABLE=ON)"
+cmake --preset portable >/dev/null
+cmake --build --preset portable -j "$(nproc)"
+step "portable tests"
+ctest --preset portable -j 2
+echo "-- portable stage: $((SECONDS - stage_start)) s"
+
+stage_start=$SECONDS
+step "clang + libc++ build"
+cmake --preset libcxx >/dev/null
+cmake --build --preset libcxx -j "$(nproc)"
+step "clang + libc++ tests"
+ctest --preset libcxx -j 2
+echo "-- clang + libc++ stage: $((SECONDS - stage_start)) s"
+# ------------------------------------------------------------------------------------------------
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzzers (${fuzz_seconds}s each)"
