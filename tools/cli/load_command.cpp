@@ -123,7 +123,7 @@ class Sampler {
 
  private:
   void run(std::stop_token stop) {
-    pthread_setname_np(pthread_self(), "htev-load-smpl");
+    detail::set_this_thread_name("htev-load-smpl");
     for (;;) {
       sample();
       if (stop.stop_requested()) return;
