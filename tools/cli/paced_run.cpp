@@ -1,8 +1,8 @@
 // The paced run of paced_run.hpp. What it charges to the client, over a fixed window:
 // - the pipeline threads (serializer "htev-serialize", sender "htev-send", any other thread the
 //   client started), from their kernel CPU clocks;
-// - the time this thread spends inside the enqueue calls (two tick reads, ticks.hpp, around each call; at a
-//   trickle a call is almost never preempted, so its wall time is its CPU time).
+// - the time this thread spends inside the enqueue calls (two ticks() reads around each call; at
+//   a trickle a call is almost never preempted, so its wall time is its CPU time).
 // The rest of this thread is the pacing loop (sleeping until the next event is due): a caller's
 // cost, reported but not charged. The collector is a child process (see LocalCollector), so its
 // CPU is not in this process at all.
@@ -108,9 +108,9 @@ int paced_run(PacedOptions const& o) {
     std::this_thread::sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000 / o.rate));
     std::uint64_t const t0 = ticks();
     Status const status = load::send_w1_fast(*client, i);
-    std::uint64_t const ticks = ticks() - t0;
-    enqueue_ticks += ticks;
-    enqueue_max_ticks = std::max(enqueue_max_ticks, ticks);
+    std::uint64_t const took = ticks() - t0;
+    enqueue_ticks += took;
+    enqueue_max_ticks = std::max(enqueue_max_ticks, took);
     if (status != Status::ok) ++not_ok;
   }
   std::this_thread::sleep_until(start + duration);  // the last event is due one period before the end

@@ -41,7 +41,9 @@ TEST(PortableBuild, ClockIsTheSystemClockOrTheTsc) {
 TEST(PortableBuild, StringScanningIsScalarOrSse2) { EXPECT_EQ(HTEVENTS_JSON_SSE2 != 0, !portable && x86_64); }
 
 TEST(PortableBuild, Crc32cIsTheTableOrHardware) {
-  if (portable) EXPECT_EQ(spool::crc32c_implementation(), "table");
+  if (portable) {
+    EXPECT_EQ(spool::crc32c_implementation(), "table");
+  }
   EXPECT_EQ(spool::crc32c("123456789", 9), 0xE3069283U);  // the CRC-32C check value
 }
 
@@ -49,7 +51,9 @@ TEST(PortableBuild, BarrierIsFencesOnBothSidesWithoutMembarrier) {
   Config config;
   config.endpoint = "http://127.0.0.1:1";
   Client client("key", config);
-  if (portable) EXPECT_FALSE(process_barrier_registered.load());
+  if (portable) {
+    EXPECT_FALSE(process_barrier_registered.load());
+  }
   light_barrier();
   heavy_barrier();
   client.close(std::chrono::milliseconds(0));
