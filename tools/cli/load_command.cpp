@@ -11,12 +11,11 @@
 #include <chrono>
 #include <cinttypes>
 #include <condition_variable>
-#include <mutex>
-#include <stop_token>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,22 +112,29 @@ class Sampler {
  public:
   Sampler(Client const& client, Result& result, std::chrono::steady_clock::time_point outage_end)
       : client_(client), result_(result), outage_end_(outage_end) {
-    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    thread_ = std::thread([this] { run(); });
   }
+  ~Sampler() { stop(); }
   /// Takes a last sample and joins the thread.
   void stop() {
-    thread_.request_stop();
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
-  void run(std::stop_token stop) {
+  void run() {
     detail::set_this_thread_name("htev-load-smpl");
+    std::unique_lock lock(mutex_);
     for (;;) {
+      lock.unlock();
       sample();
-      if (stop.stop_requested()) return;
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, stop, std::chrono::milliseconds(20), [] { return false; });  // woken by stop()
+      lock.lock();
+      if (stopping_) return;
+      wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });  // woken by stop()
     }
   }
   void sample() {
@@ -148,8 +154,9 @@ class Sampler {
   Result& result_;
   std::chrono::steady_clock::time_point outage_end_;
   std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::jthread thread_;  // last: started after the members it uses
+  std::condition_variable wake_;
+  bool stopping_ = false;  // under mutex_ (std::jthread would do: libc++ 14 lacks it)
+  std::thread thread_;     // last: started after the members it uses
 };
 
 int run(LoadOptions const& o) {

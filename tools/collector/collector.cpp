@@ -18,7 +18,6 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <string_view>
 #include <thread>
 
@@ -212,7 +211,8 @@ class Collector::Impl {
   MHD_Result answer(MHD_Connection* connection, Request& request);
   void count_ids(BatchChecker const& checker, CheckResult const& result);
   bool suspend_for_delay(MHD_Connection* connection, Request& request);
-  void timer_loop(std::stop_token stop);
+  void timer_loop();
+  void stop_timer();
   void resume_all_delayed();
 
   Options options_;
@@ -262,12 +262,13 @@ class Collector::Impl {
   // Delayed answers: suspended connections and when to resume them. Lock order: timer_mutex_
   // may be held while calling MHD_suspend_connection; MHD_resume_connection is called without it.
   std::mutex timer_mutex_;
-  std::condition_variable_any timer_cv_;
+  std::condition_variable timer_cv_;
   std::multimap<std::chrono::steady_clock::time_point, MHD_Connection*> timers_;
   bool timer_stopped_ = false;
+  bool timer_exit_ = false;  // the timer thread returns (std::jthread would do: libc++ 14 lacks it)
 
   MHD_Daemon* daemon_ = nullptr;
-  std::jthread timer_thread_;  // declared last: stopped first
+  std::thread timer_thread_;  // declared last; stop_timer() before anything it uses goes
 };
 
 Collector::Impl::Impl(Options options) : options_(std::move(options)) {
@@ -329,7 +330,7 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   MHD_add_response_header(canned_[static_cast<std::size_t>(Canned::injected_429)], MHD_HTTP_HEADER_RETRY_AFTER,
                           retry_after.c_str());
 
-  timer_thread_ = std::jthread([this](std::stop_token stop) { timer_loop(std::move(stop)); });
+  timer_thread_ = std::thread([this] { timer_loop(); });
 #if defined(__linux__)
   pthread_setname_np(timer_thread_.native_handle(), "htev-coll-delay");  // elsewhere: unnamed
 #endif
@@ -356,8 +357,7 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   }
   if (daemon_ == nullptr) {
     int const error = errno;
-    timer_thread_.request_stop();
-    timer_thread_.join();
+    stop_timer();
     for (MHD_Response* response : canned_) MHD_destroy_response(response);
     if (ndjson_ != nullptr) std::fclose(ndjson_);
     throw std::runtime_error("collector: cannot listen on " + options_.bind_address + ":" +
@@ -371,8 +371,7 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
 Collector::Impl::~Impl() {
   // Shutdown order: stop the timer, resume every suspended connection (MHD refuses to stop
   // with suspended ones), then stop MHD, then free what its threads used.
-  timer_thread_.request_stop();
-  if (timer_thread_.joinable()) timer_thread_.join();
+  stop_timer();
   resume_all_delayed();
   // Stop accepting, then let the connections still open finish before stopping: libmicrohttpd
   // 0.9.75 can crash in its polling thread when stopped while it is still answering a
@@ -627,17 +626,27 @@ bool Collector::Impl::suspend_for_delay(MHD_Connection* connection, Request& req
   return true;
 }
 
-void Collector::Impl::timer_loop(std::stop_token stop) {
+void Collector::Impl::stop_timer() {
+  {
+    std::lock_guard lock(timer_mutex_);
+    timer_exit_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+}
+
+void Collector::Impl::timer_loop() {
   std::vector<MHD_Connection*> due;
   std::unique_lock lock(timer_mutex_);
-  while (!stop.stop_requested()) {
+  while (!timer_exit_) {
     if (timers_.empty()) {
-      timer_cv_.wait(lock, stop, [this] { return !timers_.empty(); });
+      timer_cv_.wait(lock, [this] { return timer_exit_ || !timers_.empty(); });
       continue;
     }
     auto const first = timers_.begin()->first;
     if (std::chrono::steady_clock::now() < first) {
-      timer_cv_.wait_until(lock, stop, first, [this, first] { return !timers_.empty() && timers_.begin()->first < first; });
+      timer_cv_.wait_until(
+          lock, first, [this, first] { return timer_exit_ || (!timers_.empty() && timers_.begin()->first < first); });
       continue;
     }
     auto const now = std::chrono::steady_clock::now();
