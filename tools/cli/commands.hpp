@@ -8,5 +8,6 @@ int send_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int collector_command(int argc, char** argv);
 int load_command(int argc, char** argv);
+int e2e_command(int argc, char** argv);
 
 }  // namespace htevents::cli
