@@ -217,7 +217,9 @@ bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexc
                                       " events stay in the spool (" + spool_->own_dir() +
                                       ") for the next client with this spool_dir");
     }
-    spool_->stop(all_settled);
+    // The arena is clean when the serializer took every accepted record (into a segment, or
+    // failed it): then nothing of this client's own is left in it.
+    spool_->stop(counters_.consumed.load(std::memory_order_acquire) >= accepted);
     return delivered == expected;
   }
   if (settled != accepted)

@@ -58,12 +58,17 @@ Block* BlockPool::pop_locked() noexcept {
   block->next_free = nullptr;
   block->refs.store(0, std::memory_order_relaxed);
   if (arena_.base != nullptr) {
-    // A new generation first, then the consumed mark: a crash between the two leaves a slot
-    // whose (stale) mark covers no record of the new generation, never one that resurrects
-    // the old generation's records (their checksums use the old seed).
+    // Retire the old generation, reset the mark and the seed, then publish the new generation:
+    // a crash at any step leaves a slot recovery reads as unused (generation 0) or as the new,
+    // still empty generation, never a false "damaged" slot or the old records again. The
+    // fences keep the compiler from reordering the stores; a process crash keeps all of them
+    // that executed (the page cache is this memory), in program order.
+    block->generation = 0;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    block->consumed_end.store(0, std::memory_order_relaxed);
+    block->seed = spool::record_seed(generation_ + 1);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     block->generation = ++generation_;
-    block->seed = spool::record_seed(block->generation);
-    block->consumed_end.store(0, std::memory_order_release);
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);
   return block;

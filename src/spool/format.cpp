@@ -148,7 +148,8 @@ std::uint32_t record_seed(std::uint64_t generation) noexcept {
 }
 
 void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept {
-  // The checksum before the length: a frame whose length is still 0 reads as the end of the block.
+  // Store order does not matter, here or against the payload: a frame verifies only over the
+  // complete payload it was computed from, so whatever a crash cuts reads as an unwritten tail.
   store(frame + 4, crc32c(frame + record_frame_bytes, length, seed));
   store(frame, length);
 }

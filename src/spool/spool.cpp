@@ -163,7 +163,7 @@ void Spool::sync_now() noexcept {
   if (arena_map_ != nullptr) ::msync(arena_map_, arena_bytes_, MS_SYNC);
 }
 
-void Spool::stop(bool all_settled) noexcept {
+void Spool::stop(bool arena_clean) noexcept {
   {
     std::lock_guard lock(thread_mutex_);
     if (stopped_) return;
@@ -174,7 +174,7 @@ void Spool::stop(bool all_settled) noexcept {
   if (thread_.joinable()) thread_.join();
   sync_now();
   std::lock_guard lock(mutex_);
-  bool remove = all_settled;
+  bool remove = arena_clean;
   for (auto& segment : segments_) {
     if (segment->dir == nullptr && segment->pending > 0) remove = false;
   }

@@ -90,10 +90,11 @@ class Spool {
   void connect(std::function<void()> on_adopted) { on_adopted_ = std::move(on_adopted); }
   // Any thread, once: the sync and adoption thread. Throws std::system_error.
   void start();
-  // Stops the thread. `all_settled`: nothing accepted or recovered is left (close() delivered
-  // or failed everything): the directory is removed. Otherwise it stays, unlocked, for the next
-  // client (which adopts it).
-  void stop(bool all_settled) noexcept;
+  // Stops the thread. `arena_clean`: every record accepted here is in a segment or failed.
+  // Then, when no batch in this client's own segments is pending either, its directory is
+  // removed; otherwise it stays, unlocked, for the next client (which adopts it). Adopted
+  // directories follow the same rule for what is left in them.
+  void stop(bool arena_clean) noexcept;
 
   // --- serializer ---
   enum class Append : std::uint8_t { spooled, full, error };

@@ -17,6 +17,11 @@ void fail(std::string const& path, char const* what, int err) {
 }
 
 void ensure_directory(std::string const& path) {
+  // Missing parents are created too (0700), as `mkdir -p` would.
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    std::string const parent = path.substr(0, slash);
+    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST && errno != EISDIR) break;  // reported below
+  }
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) fail(path, "cannot be created", errno);
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) fail(path, "cannot be read", errno);
