@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: packages, lint (clang-format, clang-tidy on src/
 # and include/), configure, build, then
-#   1. release build: every test (unit, integration, stress, package, examples)
+#   1. release build: every test (unit, integration, stress, package incl. the .deb through
+#      dpkg -i as root, cli, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
 #   4. libFuzzer: each fuzzer for a bounded time

@@ -7,13 +7,13 @@
 
 namespace htevents::cli {
 
-std::string_view const load_usage = R"(Usage: htevents load [options]
+std::string_view const load_usage = R"(Usage: htevents-cpp load [options]
 
 Sends N W1 events (track "Order completed", userId "user-<i>", properties total, currency,
 product_id, quantity, coupon) from T threads, closes the client, and reports how fast they were
 delivered, what it cost, and whether the collector received every one of them exactly once.
 
-Without --endpoint a local collector is started on 127.0.0.1 (the htevents-collector program
+Without --endpoint a local collector is started on 127.0.0.1 (the htevents-cpp-collector program
 as a child process when it is found next to this one, else inside this process).
 
 Options (also --name=value):

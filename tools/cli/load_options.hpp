@@ -1,5 +1,5 @@
 #pragma once
-// The options of `htevents load` and their parsing (usage errors throw flags::UsageError).
+// The options of `htevents-cpp load` and their parsing (usage errors throw flags::UsageError).
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace htevents::cli {
 
-/// The text of `htevents load --help`.
+/// The text of `htevents-cpp load --help`.
 extern std::string_view const load_usage;
 
 struct LoadOptions {

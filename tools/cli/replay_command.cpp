@@ -1,4 +1,4 @@
-// htevents replay: an NDJSON file (or stdin) of Segment-spec messages into the batch API.
+// htevents-cpp replay: an NDJSON file (or stdin) of Segment-spec messages into the batch API.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +21,7 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents replay FILE|- [options]
+constexpr std::string_view usage = R"(Usage: htevents-cpp replay FILE|- [options]
 
 Sends every message of FILE (or stdin for -): NDJSON, one Segment-spec message per line with
 "type" and the fields of that type (userId, anonymousId, event, name, groupId, previousId,
@@ -184,7 +184,7 @@ int replay_command(int argc, char** argv) {
     }
     connection = resolve_connection(f.write_key, f.endpoint);
   } catch (UsageError const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     return 2;
   }
 
@@ -192,7 +192,7 @@ int replay_command(int argc, char** argv) {
   if (f.path != "-") {
     fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      std::cerr << "htevents replay: cannot open '" << f.path << "': " << std::strerror(errno) << '\n';
+      std::cerr << "htevents-cpp replay: cannot open '" << f.path << "': " << std::strerror(errno) << '\n';
       return 1;
     }
   }
@@ -214,7 +214,7 @@ int replay_command(int argc, char** argv) {
     failed.fetch_add(1, std::memory_order_relaxed);
     // The first failure's detail is the useful one; the rest would flood the terminal.
     if (!failure_printed.exchange(true))
-      std::fprintf(stderr, "htevents replay: delivery failed (%.*s): %.*s\n",
+      std::fprintf(stderr, "htevents-cpp replay: delivery failed (%.*s): %.*s\n",
                    static_cast<int>(to_string(failure.reason).size()), to_string(failure.reason).data(),
                    static_cast<int>(failure.detail.size()), failure.detail.data());
   };
@@ -250,7 +250,7 @@ int replay_command(int argc, char** argv) {
                               f.quiet ? nullptr : &printer, progress_interval);
     double const seconds = printer.elapsed();
     Stats const stats = client.stats();
-    if (!result.io_error.empty()) std::fprintf(stderr, "htevents replay: %s\n", result.io_error.c_str());
+    if (!result.io_error.empty()) std::fprintf(stderr, "htevents-cpp replay: %s\n", result.io_error.c_str());
     std::fprintf(stderr,
                  "summary: read %llu lines (%.1f MB) in %.2f s, %.1f MB/s; sent %llu, rejected %llu, failed %llu, "
                  "delivered %llu in %.2f s (%.0f events/s)%s\n",
@@ -261,15 +261,15 @@ int replay_command(int argc, char** argv) {
                  static_cast<unsigned long long>(failed.load()), static_cast<unsigned long long>(stats.delivered),
                  seconds, seconds > 0 ? static_cast<double>(stats.delivered) / seconds : 0.0,
                  result.stopped ? " (stopped at the first bad line)" : "");
-    if (!closed) std::fprintf(stderr, "htevents replay: close timed out; undelivered messages were failed\n");
+    if (!closed) std::fprintf(stderr, "htevents-cpp replay: close timed out; undelivered messages were failed\n");
     if (result.stopped || result.totals.rejected > 0 || failed.load() > 0 || !result.io_error.empty() || !closed ||
         stats.delivered != result.totals.sent)
       status = 1;
   } catch (ConfigError const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     status = 2;
   } catch (std::exception const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     status = 1;
   }
   if (fd != STDIN_FILENO) ::close(fd);
