@@ -66,9 +66,10 @@ void Sender::intake() noexcept {
   links_.batches.take_handed(intake_);
   auto const now = std::chrono::steady_clock::now();
   for (Batch* batch : intake_) {
-    // In an outage a new spooled batch waits on disk with the others, without a request of
-    // its own: its buffer goes straight back to the serializer, which keeps spilling.
-    if (now < hold_until_ && can_park(*batch)) {
+    // In an outage, and while the backlog it left drains (oldest first), a new batch waits on
+    // disk behind the others, without a request of its own: its buffer and its arena blocks go
+    // straight back, so producers never wait for the backlog.
+    if ((now < hold_until_ || !parked_.empty()) && can_park(*batch)) {
       park(batch, hold_until_);
     } else {
       ready_.push_back(batch);
