@@ -92,6 +92,7 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   batches_.connect([sender = sender_.get()] { sender->wake(); },
                    [serializer = serializer_.get()] { serializer->wake(); });
   if (spool_ != nullptr) {
+    batches_.connect_records([consumer = &consumer_](HeldRecords& held) { consumer->settle(held); });
     spool_->connect([sender = sender_.get(), serializer = serializer_.get()] {
       serializer->wake();
       sender->wake();

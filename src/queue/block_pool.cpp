@@ -63,12 +63,12 @@ Block* BlockPool::pop_locked() noexcept {
     // still empty generation, never a false "damaged" slot or the old records again. The
     // fences keep the compiler from reordering the stores; a process crash keeps all of them
     // that executed (the page cache is this memory), in program order.
-    block->generation = 0;
+    block->generation.store(0, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
     block->consumed_end.store(0, std::memory_order_relaxed);
     block->seed = spool::record_seed(generation_ + 1);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    block->generation = ++generation_;
+    block->generation.store(++generation_, std::memory_order_relaxed);
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);
   return block;
@@ -97,6 +97,7 @@ void BlockPool::release(Block* block) noexcept {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    if (arena_.base != nullptr) block->generation.store(0, std::memory_order_relaxed);  // free: nothing to recover
     block->owner = nullptr;
     block->next_free = free_;
     free_ = block;

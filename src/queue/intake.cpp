@@ -132,6 +132,12 @@ void Intake::refuse_in_fork_child() noexcept {
   producers_.refuse_new_producers();
 }
 
+void IntakeConsumer::settle(HeldRecords& held) noexcept {
+  // Marks first: a block let go may be reused (and rewritten) at once.
+  for (char* frame : held.frames) spool::settle_record_frame(frame);
+  for (HeldRecords::Run const& run : held.runs) let_go(run.block, run.count);
+}
+
 void IntakeConsumer::let_go(Block* block, std::int64_t count) noexcept {
   // Pairs with the producer's fetch_add in ProducerRegistry::retire_block: whoever reaches 0
   // owns the block and returns it to the pool.

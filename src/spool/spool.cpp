@@ -93,6 +93,7 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
     arena_map_ = static_cast<char*>(map);
     spool::write_arena_header(arena_map_, static_cast<std::uint32_t>(slot_stride_),
                               static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now());
+    ::msync(arena_map_, spool::arena_header_bytes, MS_SYNC);
   } catch (...) {
     if (arena_map_ != nullptr) ::munmap(arena_map_, arena_bytes_);
     if (arena_fd_ >= 0) ::close(arena_fd_);
@@ -160,7 +161,35 @@ void Spool::sync_now() noexcept {
     ::fdatasync(fd);
     ::close(fd);
   }
-  if (arena_map_ != nullptr) ::msync(arena_map_, arena_bytes_, MS_SYNC);
+  if (arena_map_ != nullptr) sync_arena_in_use();
+}
+
+// Only slots in use (generation != 0) hold records that are not settled; a free slot's records
+// were all delivered or are in a segment. Syncing just those (a few dozen blocks under load
+// instead of the whole arena) keeps the rest of the arena's pages writable: every page a sync
+// writes back is write-protected, and the next write to it is a page fault.
+void Spool::sync_arena_in_use() noexcept {
+  constexpr std::size_t page = 4096;
+  char* const first = arena_map_ + spool::arena_header_bytes;
+  std::size_t run_begin = 0, run_end = 0;  // byte offsets from `first`; empty when equal
+  auto flush_run = [&] {
+    if (run_begin == run_end) return;
+    std::size_t const begin = (spool::arena_header_bytes + run_begin) / page * page;
+    std::size_t const end = std::min(arena_bytes_, (spool::arena_header_bytes + run_end + page - 1) / page * page);
+    ::msync(arena_map_ + begin, end - begin, MS_SYNC);
+    run_begin = run_end = 0;
+  };
+  for (std::size_t i = 0; i < options_.max_blocks; ++i) {
+    auto* generation = reinterpret_cast<std::uint64_t*>(first + i * slot_stride_ + spool::slot_off_generation);
+    if (__atomic_load_n(generation, __ATOMIC_RELAXED) == 0) {
+      flush_run();
+      continue;
+    }
+    std::size_t const offset = i * slot_stride_;
+    if (run_begin == run_end) run_begin = offset;
+    run_end = offset + slot_stride_;
+  }
+  flush_run();
 }
 
 void Spool::stop(bool arena_clean) noexcept {
@@ -557,18 +586,6 @@ void Spool::adopt_arena(AdoptedDir& dir, std::string const& path) {
   arena->path = path;
   arena->dir = &dir;
   arena->records = std::move(scan.records);
-  arena->consumed_end_at.resize(arena->records.size());
-  arena->end.resize(arena->records.size());
-  std::uint32_t slot_bytes = 0;
-  std::memcpy(&slot_bytes, static_cast<char const*>(map) + spool::arena_off_slot_bytes, sizeof slot_bytes);
-  for (auto const& slot : scan.slots) {
-    char* const header = static_cast<char*>(map) + spool::arena_header_bytes + slot.index * slot_bytes;
-    for (std::size_t i = slot.first_record; i < slot.first_record + slot.record_count; ++i) {
-      arena->consumed_end_at[i] = header + spool::slot_off_consumed_end;
-      char const* const data = header + spool::block_header_bytes;
-      arena->end[i] = static_cast<std::uint32_t>(arena->records[i].data() + arena->records[i].size() - data);
-    }
-  }
   std::lock_guard lock(mutex_);
   dir.arena_pending = true;
   recovered_.fetch_add(arena->records.size(), std::memory_order_relaxed);

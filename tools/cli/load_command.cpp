@@ -175,6 +175,7 @@ int run(LoadOptions const& o) {
   config.tls_verify = !endpoint.starts_with("http://");
   if (o.stall) config.logger = [](LogLevel, std::string_view) {};  // 503s are the point here
   config.spool_dir = o.spool_dir;
+  config.spool_sync_interval = std::chrono::milliseconds(o.spool_sync_ms);
   if (refuse_for.count() > 0) {
     // Ride the outage out rather than give up: producers wait for room while memory is full
     // (without a spool), retries outlast the outage and resume within a second of its end.

@@ -26,6 +26,7 @@ struct LoadOptions {
   double duration = 10;
   double refuse_for = 0;   // seconds of refuse mode at the local collector's start (0: none)
   std::string spool_dir;   // Config::spool_dir (empty: memory only)
+  long long spool_sync_ms = 1000;  // Config::spool_sync_interval
   bool json = false;
   bool help = false;
 };
