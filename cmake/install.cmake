@@ -24,5 +24,17 @@ else()
   set(HTEVENTS_PC_REQUIRES_PRIVATE "")
   set(HTEVENTS_PC_REQUIRES "libcurl libzstd zlib simdjson")
 endif()
+# A static libhtevents.a also needs the C++ runtime when a C program links it with `cc`
+# (a C++ driver adds it by itself; the shared library names it as a dependency): the C++
+# compiler's own implicit libraries, less those every C link has anyway.
+set(HTEVENTS_PC_LIBS_RUNTIME "")
+if(NOT BUILD_SHARED_LIBS)
+  foreach(lib IN LISTS CMAKE_CXX_IMPLICIT_LINK_LIBRARIES)
+    if(NOT lib MATCHES "^(c|gcc|gcc_s|gcc_eh)$" AND NOT "-l${lib}" IN_LIST HTEVENTS_PC_LIBS_RUNTIME)
+      list(APPEND HTEVENTS_PC_LIBS_RUNTIME "-l${lib}")
+    endif()
+  endforeach()
+endif()
+list(JOIN HTEVENTS_PC_LIBS_RUNTIME " " HTEVENTS_PC_LIBS_RUNTIME)
 configure_file(cmake/htevents.pc.in ${PROJECT_BINARY_DIR}/htevents.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/htevents.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
