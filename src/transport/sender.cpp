@@ -148,7 +148,7 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
   }
   std::string detail;
   try {
-    detail = response.describe();
+    detail = describe(response);
   } catch (...) {
   }
   note_error(*batch, status, detail);
