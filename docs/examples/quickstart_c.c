@@ -10,7 +10,8 @@
 /* Runs on a pipeline thread, one call at a time; keeps the first reason only. */
 static void on_failure(void* user, const htevents_failure* failure) {
   char* first = user;
-  if (first[0] == '\0') snprintf(first, 256, "reason %d: %.*s", failure->reason, (int)failure->detail_len, failure->detail);
+  if (first[0] == '\0')
+    snprintf(first, 256, "reason %d: %.*s", failure->reason, (int)failure->detail_len, failure->detail);
 }
 
 /* One counter out of htevents_stats_json's object. */
