@@ -14,7 +14,7 @@
 #ifndef HTEVENTS_HTEVENTS_H
 #define HTEVENTS_HTEVENTS_H
 
-#include <stddef.h>
+#include <stddef.h> /* NOLINT(modernize-deprecated-headers): this header is C */
 
 /* The export macro of the C++ API: plain preprocessor, valid C. */
 #include "htevents/export.hpp"
@@ -52,14 +52,14 @@ extern "C" {
 #define HTEVENTS_FAILURE_DEADLINE 2          /* htevents_close timed out before it was delivered */
 #define HTEVENTS_FAILURE_EVICTED 3           /* backpressure drop_oldest made room for newer ones */
 
-typedef struct htevents_config htevents_config;
-typedef struct htevents_client htevents_client;
+typedef struct htevents_config htevents_config; /* NOLINT(modernize-use-using): C */
+typedef struct htevents_client htevents_client; /* NOLINT(modernize-use-using): C */
 
 /* One message that will not be delivered, for the on_failure callback. The pointers are valid
  * only during the callback (copy what you keep); the texts are not NUL-terminated. */
-typedef struct htevents_failure {
-  int reason;      /* HTEVENTS_FAILURE_*: htevents::FailureReason, as an int */
-  int http_status; /* 0 when no response came (timeout, connection error, eviction) */
+typedef struct htevents_failure { /* NOLINT(modernize-use-using): C */
+  int reason;                     /* HTEVENTS_FAILURE_*: htevents::FailureReason, as an int */
+  int http_status;                /* 0 when no response came (timeout, connection error, eviction) */
   const char* detail;
   size_t detail_len; /* e.g. "HTTP 400: {...}" or "curl: Couldn't connect to server" */
   const char* message_json;
