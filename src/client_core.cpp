@@ -104,6 +104,7 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   batches_.connect([sender = sender_.get()] { sender->wake(); },
                    [serializer = serializer_.get()] { serializer->wake(); });
   if (spool_ != nullptr) {
+    batches_.connect_records([consumer = &consumer_](HeldRecords& held) { consumer->settle(held); });
     spool_->connect([sender = sender_.get(), serializer = serializer_.get()] {
       serializer->wake();
       sender->wake();
@@ -229,7 +230,9 @@ bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexc
                                       " events stay in the spool (" + spool_->own_dir() +
                                       ") for the next client with this spool_dir");
     }
-    spool_->stop(all_settled);
+    // The arena is clean when the serializer took every accepted record (into a segment, or
+    // failed it): then nothing of this client's own is left in it.
+    spool_->stop(counters_.consumed.load(std::memory_order_acquire) >= accepted);
     return delivered == expected;
   }
   if (settled != accepted)

@@ -17,8 +17,13 @@ void fail(std::string const& path, char const* what, int err) {
 }
 
 void ensure_directory(std::string const& path) {
+  // Missing parents are created too (0700), as `mkdir -p` would.
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    std::string const parent = path.substr(0, slash);
+    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST && errno != EISDIR) break;  // reported below
+  }
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) fail(path, "cannot be created", errno);
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) fail(path, "cannot be read", errno);
   if (!S_ISDIR(st.st_mode)) fail(path, "is not a directory", ENOTDIR);
 }
@@ -50,7 +55,7 @@ int create_reserved(std::string const& path, std::size_t bytes) {
 }
 
 bool read_all(int fd, std::string& out) noexcept {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return false;
   try {
     out.resize(static_cast<std::size_t>(st.st_size));

@@ -11,7 +11,7 @@ namespace htevents::inline v0::detail::spool_files {
 // Throws ConfigError: "htevents: Config::spool_dir: '<path>' <what>: <strerror(err)>".
 [[noreturn]] void fail(std::string const& path, char const* what, int err);
 
-// The spool root: created (0700) when missing, its parent must exist; must be a directory.
+// The spool root: created (0700, with missing parents) when missing; must be a directory.
 void ensure_directory(std::string const& path);
 // A new directory only this user may enter (0700).
 void make_private_directory(std::string const& path);

@@ -8,5 +8,11 @@ int send_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int collector_command(int argc, char** argv);
 int load_command(int argc, char** argv);
+/// `htevents spool <command> DIR`: dispatches to the spool_*_command functions below.
+int spool_command(int argc, char** argv);
+/// `htevents spool drain DIR` (spool_drain_command.cpp); argv[0] is "drain".
+int spool_drain_command(int argc, char** argv);
+/// `htevents spool inspect DIR` (spool_inspect_command.cpp); argv[0] is "inspect".
+int spool_inspect_command(int argc, char** argv);
 
 }  // namespace htevents::cli

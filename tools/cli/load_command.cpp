@@ -12,6 +12,9 @@
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -92,14 +95,71 @@ struct Result {
   double ns_per_tick = 1;
   bool close_ok = false;
   bool verified = false;
+  // --spool and --refuse-for: sampled every 20 ms by a thread of their own.
+  std::uint64_t peak_spooled_events = 0;
+  std::uint64_t peak_spooled_bytes = 0;
+  std::uint64_t peak_queued_events = 0;
+  bool outage_sampled = false;             // the outage's end was sampled before close returned
+  std::uint64_t enqueued_at_outage_end = 0;
+  std::uint64_t delivered_at_outage_end = 0;
+  std::uint64_t spooled_at_outage_end = 0;
+  std::optional<std::uint64_t> outage_refusals;
+};
+
+// Peaks of the spool and queue gauges and the state when the outage ended, from stats() every
+// 20 ms (a short lock each time; only with --spool or --refuse-for, so the plain benchmark is
+// unchanged).
+class Sampler {
+ public:
+  Sampler(Client const& client, Result& result, std::chrono::steady_clock::time_point outage_end)
+      : client_(client), result_(result), outage_end_(outage_end) {
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+  /// Takes a last sample and joins the thread.
+  void stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "htev-load-smpl");
+    for (;;) {
+      sample();
+      if (stop.stop_requested()) return;
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, std::chrono::milliseconds(20), [] { return false; });  // woken by stop()
+    }
+  }
+  void sample() {
+    Stats const s = client_.stats();
+    result_.peak_spooled_events = std::max(result_.peak_spooled_events, s.spooled_events);
+    result_.peak_spooled_bytes = std::max(result_.peak_spooled_bytes, s.spooled_bytes);
+    result_.peak_queued_events = std::max(result_.peak_queued_events, s.queued_events);
+    if (!result_.outage_sampled && std::chrono::steady_clock::now() >= outage_end_) {
+      result_.outage_sampled = true;
+      result_.enqueued_at_outage_end = s.enqueued;
+      result_.delivered_at_outage_end = s.delivered;
+      result_.spooled_at_outage_end = s.spooled_events;
+    }
+  }
+
+  Client const& client_;
+  Result& result_;
+  std::chrono::steady_clock::time_point outage_end_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: started after the members it uses
 };
 
 int run(LoadOptions const& o) {
   std::unique_ptr<LocalCollector> local;
   std::string endpoint = o.endpoint;
   std::string where = "the given endpoint (not verified)";
+  auto const refuse_for = std::chrono::milliseconds(static_cast<std::int64_t>(o.refuse_for * 1000 + 0.5));
+  auto const outage_end = std::chrono::steady_clock::now() + refuse_for;  // the collector starts now
   if (endpoint.empty()) {
-    local = std::make_unique<LocalCollector>(o.stall);
+    local = std::make_unique<LocalCollector>(o.stall, refuse_for);
     endpoint = local->endpoint();
     where = "local collector, " + local->description();
   }
@@ -114,11 +174,23 @@ int run(LoadOptions const& o) {
   config.backpressure = o.stall ? Backpressure::drop_newest : Backpressure::block;
   config.tls_verify = !endpoint.starts_with("http://");
   if (o.stall) config.logger = [](LogLevel, std::string_view) {};  // 503s are the point here
+  config.spool_dir = o.spool_dir;
+  config.spool_sync_interval = std::chrono::milliseconds(o.spool_sync_ms);
+  if (refuse_for.count() > 0) {
+    // Ride the outage out rather than give up: producers wait for room while memory is full
+    // (without a spool), retries outlast the outage and resume within a second of its end.
+    config.enqueue_timeout = refuse_for + std::chrono::seconds(10);
+    config.max_attempts = 1000;
+    config.retry_max = std::chrono::milliseconds(1000);
+  }
+  bool const sampled = refuse_for.count() > 0 || !o.spool_dir.empty();
 
   auto result = std::make_unique<Result>();
   rusage before{};
   ::getrusage(RUSAGE_SELF, &before);
   auto client = std::make_unique<Client>("load-write-key", config);
+  std::optional<Sampler> sampler;
+  if (sampled) sampler.emplace(*client, *result, outage_end);
 
   std::vector<std::unique_ptr<Histogram>> histograms;
   std::vector<std::uint64_t> not_ok(o.threads, 0);
@@ -168,7 +240,10 @@ int run(LoadOptions const& o) {
   result->sender_cpu_before_close = named_threads_cpu_seconds("htev-send");
   // A stalled endpoint never drains: give close() a short deadline (what is left goes to
   // on_failure); otherwise wait for everything.
-  result->close_ok = client->close(o.stall ? std::chrono::seconds(2) : std::chrono::seconds(120));
+  auto const close_timeout = o.stall ? std::chrono::milliseconds(2000)
+                                     : std::chrono::milliseconds(std::chrono::seconds(120)) + refuse_for;
+  result->close_ok = client->close(close_timeout);
+  if (sampler) sampler->stop();
   auto const end = std::chrono::steady_clock::now();
   std::uint64_t const end_ticks = __rdtsc();
   rusage after{};
@@ -191,6 +266,7 @@ int run(LoadOptions const& o) {
     r.not_ok += not_ok[t];
   }
   if (local) r.collector_unique = local->unique_ids();
+  if (local && refuse_for.count() > 0) r.outage_refusals = local->counter("outage_refusals");
   if (o.stall) {
     r.verified = r.peak_rss_bytes <= r.rss_budget_bytes;
   } else {
@@ -222,7 +298,7 @@ int run(LoadOptions const& o) {
         "\"enqueue_latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},"
         "\"enqueued\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"dropped\":%" PRIu64
         ",\"failed\":%" PRIu64 ",\"not_ok\":%" PRIu64 ",\"bytes_uncompressed\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-        ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s}\n",
+        ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s",
         o.events, o.threads, o.stall ? "drop_newest" : "block", o.struct_api ? "struct" : "fast", std::string(compression_name(o.compression)).c_str(),
         o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.client_cpu_seconds,
         r.client_cpu_per_million, r.collector_cpu_subtracted, r.producer_cpu_seconds,
@@ -232,6 +308,22 @@ int run(LoadOptions const& o) {
         r.stats.bytes_sent, r.stats.requests, r.stats.retries,
         r.collector_unique ? std::to_string(*r.collector_unique).c_str() : "null", r.close_ok ? "true" : "false",
         r.verified ? "true" : "false");
+    if (!o.spool_dir.empty()) {
+      std::printf(",\"spool\":{\"recovered\":%" PRIu64 ",\"peak_spooled_events\":%" PRIu64
+                  ",\"peak_spooled_bytes\":%" PRIu64 ",\"spooled_events\":%" PRIu64 ",\"spool_errors\":%" PRIu64
+                  ",\"spool_corrupt\":%" PRIu64 ",\"spool_overflows\":%" PRIu64 "}",
+                  r.stats.recovered, r.peak_spooled_events, r.peak_spooled_bytes, r.stats.spooled_events,
+                  r.stats.spool_errors, r.stats.spool_corrupt, r.stats.spool_overflows);
+    }
+    if (refuse_for.count() > 0) {
+      std::printf(",\"outage\":{\"refuse_for_seconds\":%.3f,\"outage_refusals\":%s,\"sampled\":%s,"
+                  "\"enqueued_at_end\":%" PRIu64 ",\"delivered_at_end\":%" PRIu64 ",\"spooled_at_end\":%" PRIu64
+                  ",\"peak_queued_events\":%" PRIu64 "}",
+                  o.refuse_for, r.outage_refusals ? std::to_string(*r.outage_refusals).c_str() : "null",
+                  r.outage_sampled ? "true" : "false", r.enqueued_at_outage_end, r.delivered_at_outage_end,
+                  r.spooled_at_outage_end, r.peak_queued_events);
+    }
+    std::printf("}\n");
     return r.verified ? 0 : 1;
   }
 
@@ -261,6 +353,33 @@ int run(LoadOptions const& o) {
   std::printf("  Events       enqueued %s, delivered %s, rejected %s (dropped by backpressure %s), failed %s\n",
               grouped(r.stats.enqueued).c_str(), grouped(r.stats.delivered).c_str(),
               grouped(r.stats.rejected).c_str(), grouped(r.stats.dropped).c_str(), grouped(r.stats.failed).c_str());
+  if (!o.spool_dir.empty()) {
+    std::printf("  Spool        %s: recovered %s, peak spooled %s events (%.1f MiB), spooled now %s; "
+                "spool errors %s, corrupt records %s, overflows %s\n",
+                o.spool_dir.c_str(), grouped(r.stats.recovered).c_str(), grouped(r.peak_spooled_events).c_str(),
+                mib(r.peak_spooled_bytes), grouped(r.stats.spooled_events).c_str(),
+                grouped(r.stats.spool_errors).c_str(), grouped(r.stats.spool_corrupt).c_str(),
+                grouped(r.stats.spool_overflows).c_str());
+  }
+  if (refuse_for.count() > 0) {
+    std::printf("  Outage       the collector refused %s batch POSTs (503, no Retry-After) for its first %.1f s\n",
+                r.outage_refusals ? grouped(*r.outage_refusals).c_str() : "?", o.refuse_for);
+    if (r.outage_sampled) {
+      std::printf("               when it ended: %s accepted, %s delivered, %s held (%s on disk); peak %s queued in memory\n",
+                  grouped(r.enqueued_at_outage_end).c_str(), grouped(r.delivered_at_outage_end).c_str(),
+                  grouped(r.enqueued_at_outage_end - std::min(r.enqueued_at_outage_end, r.delivered_at_outage_end)).c_str(),
+                  grouped(r.spooled_at_outage_end).c_str(), grouped(r.peak_queued_events).c_str());
+    } else {
+      std::printf("               the run ended before the outage did (close() waited for it)\n");
+    }
+    // Recovered events (a spool left by an earlier run) are delivered on top of those accepted.
+    std::uint64_t const owed = r.stats.enqueued + r.stats.recovered;
+    bool const all = r.stats.failed == 0 && r.not_ok == 0 && r.stats.delivered == owed;
+    std::printf("               after it: %s of %s accepted%s events delivered, %s failed: %s\n",
+                grouped(r.stats.delivered).c_str(), grouped(owed).c_str(),
+                r.stats.recovered != 0 ? " and recovered" : "", grouped(r.stats.failed).c_str(),
+                all ? "everything was delivered after the outage" : "NOT everything was delivered");
+  }
   std::printf("\n");
   if (o.stall) {
     std::printf("%s: peak RSS %.1f MiB %s the budget max_queue_bytes + 32 MiB = %.1f MiB\n",

@@ -58,11 +58,12 @@ std::string http_get(std::string const& url) {
 
 }  // namespace
 
-LocalCollector::LocalCollector(bool stall) {
+LocalCollector::LocalCollector(bool stall, std::chrono::milliseconds refuse_for) {
   std::string const program = find_collector_program();
-  if (!program.empty() && start_child(program, stall)) return;
+  if (!program.empty() && start_child(program, stall, refuse_for)) return;
   collector::Options options;
   if (stall) options.fixed_status = 503;
+  options.outage = refuse_for;
   auto const before = thread_ids();
   in_process_ = std::make_unique<collector::Collector>(options);
   for (long tid : thread_ids())
@@ -81,10 +82,9 @@ LocalCollector::~LocalCollector() {
   if (!port_file_.empty()) std::remove(port_file_.c_str());
 }
 
-std::optional<std::uint64_t> LocalCollector::unique_ids() const {
-  if (in_process_) return in_process_->stats().unique_message_ids;
-  std::string const body = http_get(endpoint_ + "/stats");
-  std::string_view const key = "\"unique_message_ids\":";
+std::optional<std::uint64_t> LocalCollector::counter(std::string_view name) const {
+  std::string const body = in_process_ ? in_process_->stats().to_json() : http_get(endpoint_ + "/stats");
+  std::string const key = "\"" + std::string(name) + "\":";
   auto const at = body.find(key);
   if (at == std::string::npos) return std::nullopt;
   std::uint64_t value = 0;
@@ -100,9 +100,10 @@ double LocalCollector::in_process_cpu_seconds() const {
   return total;
 }
 
-bool LocalCollector::start_child(std::string const& program, bool stall) {
+bool LocalCollector::start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for) {
   port_file_ = "/tmp/htevents-load-" + std::to_string(::getpid()) + ".port";
   std::remove(port_file_.c_str());
+  std::string const refuse_seconds = std::to_string(std::chrono::duration<double>(refuse_for).count());
   std::fflush(nullptr);
   pid_t const pid = ::fork();
   if (pid < 0) return false;
@@ -111,6 +112,10 @@ bool LocalCollector::start_child(std::string const& program, bool stall) {
     if (stall) {
       args.push_back("--fixed-status");
       args.push_back("503");
+    }
+    if (refuse_for.count() > 0) {
+      args.push_back("--refuse-for");
+      args.push_back(refuse_seconds.c_str());
     }
     args.push_back(nullptr);
     // Its report and final stats would mix with ours: we read its counts over HTTP instead.

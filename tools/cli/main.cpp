@@ -15,6 +15,8 @@ Commands:
   replay FILE|-      send every message of an NDJSON file (Segment spec, one per line)
   collector          run a local batch endpoint that counts what it receives
   load               generate load against an endpoint and report throughput
+  spool inspect DIR  what a spool directory holds: clients, pending events, damage
+  spool drain DIR    deliver what a dead application left in its spool directory
 
 Every sending command takes --write-key KEY (or HTEVENTS_WRITE_KEY) and --endpoint URL (or
 HTEVENTS_ENDPOINT; default https://us-east-1.hightouch-events.com).
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return htevents::cli::replay_command(argc - 1, argv + 1);
   if (command == "collector") return htevents::cli::collector_command(argc - 1, argv + 1);
   if (command == "load") return htevents::cli::load_command(argc - 1, argv + 1);
+  if (command == "spool") return htevents::cli::spool_command(argc - 1, argv + 1);
   std::cerr << "htevents: unknown command '" << command << "'\n\n" << usage;
   return 2;
 }

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -162,8 +163,25 @@ class Collector::Impl {
     share_drop_.store(clamp_share(share_drop), relaxed);
   }
   void set_delay(std::chrono::milliseconds delay) noexcept { delay_ms_.store(delay.count(), relaxed); }
-  void start_outage(std::chrono::milliseconds duration) noexcept {
-    outage_until_ns_.store(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count(), relaxed);
+  // Refuse mode is one deadline: refuse() puts it at the end of time, release() before any
+  // time, refuse_for() at now + duration. Requests read it once each; no ordering needed.
+  void refuse_until_ns(std::int64_t deadline_ns) noexcept { outage_until_ns_.store(deadline_ns, relaxed); }
+  void refuse() noexcept { refuse_until_ns(std::numeric_limits<std::int64_t>::max()); }
+  void release() noexcept { refuse_until_ns(std::numeric_limits<std::int64_t>::min()); }
+  void refuse_for(std::chrono::milliseconds duration) noexcept {
+    refuse_until_ns(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count());
+  }
+  bool refusing() const noexcept { return now_ns() < outage_until_ns_.load(relaxed); }
+  bool seen_message_id(std::string_view id) const {
+    std::lock_guard lock(ids_mutex_);
+    return ids_.contains(message_id_key(id));
+  }
+  std::vector<std::string> unseen_message_ids(std::span<std::string const> ids) const {
+    std::vector<std::string> unseen;
+    std::lock_guard lock(ids_mutex_);
+    for (std::string const& id : ids)
+      if (!ids_.contains(message_id_key(id))) unseen.push_back(id);
+    return unseen;
   }
   std::vector<Envelope> envelopes() const {
     std::lock_guard lock(envelopes_mutex_);
@@ -213,7 +231,7 @@ class Collector::Impl {
   std::atomic<std::int64_t> delay_ms_{0};
   std::atomic<std::uint64_t> fault_draws_{0};  // index into the seeded PRNG sequence
   std::atomic<std::uint64_t> fail_first_left_{0};  // Options::fail_first answers still to give
-  std::atomic<std::int64_t> outage_until_ns_{0};   // steady_clock; refuse until then
+  std::atomic<std::int64_t> outage_until_ns_{std::numeric_limits<std::int64_t>::min()};  // steady_clock; refuse until then
 
   // Counters: statistics only, relaxed (no data is published through them), except unique_.
   std::atomic<std::uint64_t> requests_{0}, accepted_batches_{0}, events_{0}, duplicates_{0}, invalid_{0},
@@ -223,8 +241,9 @@ class Collector::Impl {
   std::atomic<std::uint64_t> by_type_[message_type_count] = {};
   std::atomic<std::uint64_t> by_encoding_[3] = {};
 
-  // Unique ids. ids_mutex_ is taken only when several MHD threads may insert concurrently.
-  std::mutex ids_mutex_;
+  // Unique ids. ids_mutex_ is taken for every batch (once, uncontended but for a reader):
+  // seen_message_id() reads the set from other threads.
+  mutable std::mutex ids_mutex_;
   MessageIdSet ids_;
   std::atomic<std::uint64_t> unique_{0};
   // wait_for_unique: waiters_ and unique_ are seq_cst so that either the inserter sees a
@@ -277,7 +296,8 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   if (options_.fail_first != 0 && (options_.fail_first_status < 100 || options_.fail_first_status > 999))
     throw std::runtime_error("collector: fail_first_status must be an HTTP status (100..999)");
   fail_first_left_.store(options_.fail_first, relaxed);
-  if (options_.outage.count() > 0) start_outage(options_.outage);
+  if (options_.outage.count() > 0) refuse_for(options_.outage);
+  if (options_.refuse_until_released) refuse();
   fixed_status_.store(options_.fixed_status, relaxed);
   set_shares(options_.share_500, options_.share_429, options_.share_drop_connection);
   set_delay(options_.delay);
@@ -493,7 +513,7 @@ Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& reque
     }
   }
 
-  if (now_ns() < outage_until_ns_.load(relaxed)) {
+  if (refusing()) {
     outage_refusals_.fetch_add(1, relaxed);
     if (options_.outage_drops) return {0, nullptr, false, true};
     MHD_Response* response = make_fault_response(503, "outage", options_.outage_retry_after);
@@ -574,8 +594,7 @@ Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& reque
 void Collector::Impl::count_ids(BatchChecker const& checker, CheckResult const& result) {
   std::uint64_t fresh = 0;
   {
-    std::unique_lock lock(ids_mutex_, std::defer_lock);
-    if (options_.threads > 1) lock.lock();
+    std::lock_guard lock(ids_mutex_);
     fresh = ids_.insert_all(checker.ids());
   }
   duplicates_.fetch_add(result.valid - fresh, relaxed);
@@ -755,7 +774,15 @@ void Collector::set_shares(double share_500, double share_429, double share_drop
   impl_->set_shares(share_500, share_429, share_drop_connection);
 }
 void Collector::set_delay(std::chrono::milliseconds delay) noexcept { impl_->set_delay(delay); }
-void Collector::start_outage(std::chrono::milliseconds duration) noexcept { impl_->start_outage(duration); }
+void Collector::start_outage(std::chrono::milliseconds duration) noexcept { impl_->refuse_for(duration); }
+void Collector::refuse() noexcept { impl_->refuse(); }
+void Collector::refuse_for(std::chrono::milliseconds duration) noexcept { impl_->refuse_for(duration); }
+void Collector::release() noexcept { impl_->release(); }
+bool Collector::refusing() const noexcept { return impl_->refusing(); }
+bool Collector::seen_message_id(std::string_view id) const { return impl_->seen_message_id(id); }
+std::vector<std::string> Collector::unseen_message_ids(std::span<std::string const> ids) const {
+  return impl_->unseen_message_ids(ids);
+}
 std::vector<Collector::Envelope> Collector::envelopes() const { return impl_->envelopes(); }
 
 }  // namespace htevents::collector
