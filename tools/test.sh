@@ -5,6 +5,7 @@
 #      dpkg -i as root, cli, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
+#   3b. the C API's tests (capi) under both sanitizers
 #   4. libFuzzer: each fuzzer for a bounded time
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -38,6 +39,18 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
 step "TSan tests"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
+
+# --- issue 11, C API: its C tests (label capi; the release stage ran them, with the package
+# test's C consumers and Python ctypes run) under ASan+UBSan and TSan too: the C boundary, the
+# C callback on a pipeline thread.
+step "C API tests under ASan+UBSan and TSan"
+cmake --build --preset asan -j "$(nproc)" --target htevents_capi_tests
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan -j 2 -L capi
+cmake --build --preset tsan -j "$(nproc)" --target htevents_capi_tests
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
+  ctest --test-dir build-tsan --output-on-failure -j 2 -L capi
+# --- end of issue 11, C API
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzzers (${fuzz_seconds}s each)"

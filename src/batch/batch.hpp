@@ -96,7 +96,7 @@ struct Batch {
   SpoolLocation spooled{};
   // Read back from the spool (parked or adopted): a heap batch, not one of the pool.
   bool from_spool = false;
-  HeldRecords held;               // spool: arena records not yet settled
+  HeldRecords held;                 // spool: arena records not yet settled
   std::int64_t opened_unix_ms = 0;  // spool: when the batch opened (segment header, inspect)
 
   // The last answer or transport error this batch had, for a later failure's detail.

@@ -91,8 +91,7 @@ void Serializer::run() noexcept {
         break;
       }
     }
-    bool const recovering =
-        links_.spool != nullptr && (recovering_ != nullptr || links_.spool->recovery_pending());
+    bool const recovering = links_.spool != nullptr && (recovering_ != nullptr || links_.spool->recovery_pending());
     if ((next_ == pending_size_ && !recovering) || stalled) wait(stalled, draining);
   }
   if (current_ != nullptr) {
@@ -128,9 +127,9 @@ bool Serializer::make_room(std::size_t length) noexcept {
     Envelope::open(*current_);
     batch_started_ = std::chrono::steady_clock::now();
     if (links_.spool != nullptr) {
-      batch_opened_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+      batch_opened_ms_ =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
     }
   }
   bool const first = current_->messages.empty();
@@ -344,8 +343,7 @@ void Serializer::fail_everything_left() noexcept {
 }
 
 bool Serializer::drained() const noexcept {
-  bool const recovery_done =
-      links_.spool == nullptr || (recovering_ == nullptr && !links_.spool->recovery_pending());
+  bool const recovery_done = links_.spool == nullptr || (recovering_ == nullptr && !links_.spool->recovery_pending());
   return next_ == pending_size_ && consumed_ == links_.intake.total_accepted() && recovery_done;
 }
 

@@ -118,8 +118,8 @@ class Serializer {
   std::int64_t release_count_ = 0;
   // Spool: the arena records of the open batch (or of evictions), held until it settles.
   HeldRecords held_;
-  std::vector<char*> recovered_frames_;  // recovered records in the open batch (an adopted arena's)
-  RecoveredArena* recovering_ = nullptr;  // the adopted arena being re-batched
+  std::vector<char*> recovered_frames_;       // recovered records in the open batch (an adopted arena's)
+  RecoveredArena* recovering_ = nullptr;      // the adopted arena being re-batched
   RecoveredArena* finished_arena_ = nullptr;  // whose last record is in the open batch
   std::int64_t batch_opened_ms_ = 0;
   bool quiet_nap_taken_ = false;  // napped once since the ring was last found empty

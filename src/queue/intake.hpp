@@ -9,10 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "batch/batch.hpp"
 #include "common/process_barrier.hpp"
 #include "htevents/config.hpp"
 #include "htevents/status.hpp"
-#include "batch/batch.hpp"
 #include "queue/block_pool.hpp"
 #include "queue/producer.hpp"
 #include "queue/ring.hpp"

@@ -8,8 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 
@@ -21,20 +21,20 @@ struct SpoolSegment {
   std::uint64_t sequence = 0;
   int fd = -1;
   std::string path;
-  std::size_t bytes = 0;         // file size
-  std::uint64_t pending = 0;     // batches not settled
-  bool writing = false;          // the serializer may still append
-  bool dirty = false;            // written since the last sync
-  AdoptedDir* dir = nullptr;     // nullptr: this client's own
+  std::size_t bytes = 0;      // file size
+  std::uint64_t pending = 0;  // batches not settled
+  bool writing = false;       // the serializer may still append
+  bool dirty = false;         // written since the last sync
+  AdoptedDir* dir = nullptr;  // nullptr: this client's own
 };
 
 struct AdoptedDir {
   std::string path;
   int lock_fd = -1;
-  std::size_t segments = 0;      // live segments from it
-  bool arena_pending = false;    // its arena's records are not all re-batched yet
-  bool keep = false;             // holds a file we cannot read (a newer format): never removed
-  bool adopting = true;          // its files are still being read: not removed meanwhile
+  std::size_t segments = 0;    // live segments from it
+  bool arena_pending = false;  // its arena's records are not all re-batched yet
+  bool keep = false;           // holds a file we cannot read (a newer format): never removed
+  bool adopting = true;        // its files are still being read: not removed meanwhile
 };
 
 namespace {
@@ -248,8 +248,7 @@ void Spool::note_error(char const* what, int err) noexcept {
   errors_.fetch_add(1, std::memory_order_relaxed);
   if (error_logged_.exchange(true, std::memory_order_relaxed)) return;
   try {
-    logger_.log(LogLevel::error, std::string("spool: ") + what + " failed in " + own_path_ + ": " +
-                                     std::strerror(err) +
+    logger_.log(LogLevel::error, std::string("spool: ") + what + " failed in " + own_path_ + ": " + std::strerror(err) +
                                      "; that data stays in memory only (logged once; counted in spool_errors)");
   } catch (...) {
   }
@@ -318,7 +317,8 @@ Spool::Append Spool::append(Batch& batch, std::int64_t opened_unix_ms) noexcept 
   spool::write_batch_header(header, meta, body);
 
   std::lock_guard lock(mutex_);
-  if (writing_ != nullptr && writing_->bytes + record_bytes > segment_target_ && writing_->bytes > spool::segment_header_bytes) {
+  if (writing_ != nullptr && writing_->bytes + record_bytes > segment_target_ &&
+      writing_->bytes > spool::segment_header_bytes) {
     writing_->writing = false;
     SpoolSegment* old = writing_;
     writing_ = nullptr;
@@ -431,7 +431,7 @@ bool Spool::take_adopted(std::deque<SpoolTicket>& out) {
   std::lock_guard lock(mutex_);
   bool const any = !adopted_tickets_.empty();
   while (!adopted_tickets_.empty()) {
-    out.push_back(std::move(adopted_tickets_.front()));
+    out.push_back(adopted_tickets_.front());
     adopted_tickets_.pop_front();
   }
   adopted_waiting_.store(false, std::memory_order_release);
@@ -457,7 +457,7 @@ void Spool::adopt_dead_siblings() noexcept {
       if (adopted_names_.contains(name)) continue;
     }
     std::string const path = options_.dir + "/" + name;
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     int const fd = ::open((path + "/lock").c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) continue;  // not a client's directory (or one being created: it has a lock soon)
@@ -528,12 +528,12 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
   for (auto const& entry : scan.entries) {
     if (entry.settled) continue;
     SpoolTicket ticket;
-    ticket.where = SpoolLocation{segment.get(), entry.offset,
-                                 static_cast<std::uint32_t>(spool::batch_header_bytes + entry.body_bytes),
-                                 entry.meta.messages};
+    ticket.where =
+        SpoolLocation{segment.get(), entry.offset,
+                      static_cast<std::uint32_t>(spool::batch_header_bytes + entry.body_bytes), entry.meta.messages};
     events += entry.meta.messages;
     spooled += ticket.where.record_bytes;
-    tickets.push_back(std::move(ticket));
+    tickets.push_back(ticket);
   }
   segment->pending = tickets.size();
   std::lock_guard lock(mutex_);
@@ -545,7 +545,7 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
   ++dir.segments;
   live_bytes_ += segment->bytes;
   segments_.push_back(std::move(segment));
-  for (auto& t : tickets) adopted_tickets_.push_back(std::move(t));
+  for (auto const& t : tickets) adopted_tickets_.push_back(t);
   recovered_.fetch_add(events, std::memory_order_relaxed);
   spooled_events_.fetch_add(events, std::memory_order_relaxed);
   spooled_bytes_.fetch_add(spooled, std::memory_order_relaxed);
@@ -555,7 +555,7 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
 void Spool::adopt_arena(AdoptedDir& dir, std::string const& path) {
   int const fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size == 0) {
     ::close(fd);
     ::unlink(path.c_str());

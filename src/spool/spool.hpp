@@ -128,9 +128,9 @@ class Spool {
   void adopt(std::string const& name, int lock_fd) noexcept;
   void adopt_segment(AdoptedDir& dir, std::string const& path);
   void adopt_arena(AdoptedDir& dir, std::string const& path);
-  SpoolSegment* open_segment() noexcept;  // caller holds mutex_
+  SpoolSegment* open_segment() noexcept;                // caller holds mutex_
   void retire_segment(SpoolSegment* segment) noexcept;  // caller holds mutex_; when nothing is pending
-  void maybe_remove_dir(AdoptedDir* dir) noexcept;       // caller holds mutex_
+  void maybe_remove_dir(AdoptedDir* dir) noexcept;      // caller holds mutex_
   void note_error(char const* what, int err) noexcept;
 
   SpoolOptions const options_;
@@ -152,7 +152,7 @@ class Spool {
   std::vector<std::unique_ptr<AdoptedDir>> adopted_;
   std::set<std::string> adopted_names_;
   std::deque<std::unique_ptr<RecoveredArena>> recovered_arenas_;  // waiting for the serializer
-  std::vector<std::unique_ptr<RecoveredArena>> recovering_;  // taken by it
+  std::vector<std::unique_ptr<RecoveredArena>> recovering_;       // taken by it
   std::deque<SpoolTicket> adopted_tickets_;
   std::atomic<std::size_t> recovered_waiting_{0};
   std::atomic<bool> adopted_waiting_{false};

@@ -23,7 +23,7 @@ void ensure_directory(std::string const& path) {
     if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST && errno != EISDIR) break;  // reported below
   }
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) fail(path, "cannot be created", errno);
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) fail(path, "cannot be read", errno);
   if (!S_ISDIR(st.st_mode)) fail(path, "is not a directory", ENOTDIR);
 }
@@ -55,7 +55,7 @@ int create_reserved(std::string const& path, std::size_t bytes) {
 }
 
 bool read_all(int fd, std::string& out) noexcept {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return false;
   try {
     out.resize(static_cast<std::size_t>(st.st_size));

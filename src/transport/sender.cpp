@@ -149,7 +149,7 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
   }
   std::string detail;
   try {
-    detail = response.describe();
+    detail = describe(response);
   } catch (...) {
   }
   note_error(*batch, status, detail);
@@ -170,9 +170,9 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
       if (links_.spool != nullptr) {
         // An outage: hold every parked batch back, probing with backoff (one request per
         // interval, not one per batch).
-        hold_until_ = std::chrono::steady_clock::now() +
-                      backoff(static_cast<int>(std::min<std::uint64_t>(failing_run_, 30)), options_.retry_base,
-                              options_.retry_max, std::nullopt, rng_);
+        hold_until_ =
+            std::chrono::steady_clock::now() + backoff(static_cast<int>(std::min<std::uint64_t>(failing_run_, 30)),
+                                                       options_.retry_base, options_.retry_max, std::nullopt, rng_);
       }
       if (response.retry_after && honours_retry_after(status) && response.retry_after->count() > 0) {
         pause_for(batch, *response.retry_after);
@@ -422,7 +422,7 @@ void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before
     ticket.attempts = batch->attempts;
     ticket.not_before = not_before;
     ticket.last_status = batch->last_status;
-    parked_.push_back(std::move(ticket));
+    parked_.push_back(ticket);
   } catch (...) {
     // No memory for the ticket: keep the batch in memory instead.
     batch->not_before = not_before;
@@ -445,7 +445,7 @@ void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before
 // sentAt by start(). False when none was due (or none could be read).
 bool Sender::start_parked(std::chrono::steady_clock::time_point now) noexcept {
   if (parked_.empty() || now < hold_until_ || parked_.front().not_before > now) return false;
-  SpoolTicket ticket = std::move(parked_.front());
+  SpoolTicket ticket = parked_.front();
   parked_.pop_front();
   std::unique_ptr<Batch> batch;
   if (links_.spool->read(ticket.where, record_)) batch = spool::read_batch(record_, envelope_.max_bytes());
