@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: packages, lint (clang-format, clang-tidy on src/
 # and include/), configure, build, then
-#   1. release build: every test (unit, integration, stress, package, examples)
+#   1. release build: every test (unit, integration, stress, package incl. the .deb through
+#      dpkg -i as root, cli, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
+#   (the C API's tests, label capi, run in stages 1 to 3: the C boundary and the C callback on a
+#   pipeline thread under both sanitizers)
 #   4. portable build (-DHTEVENTS_PORTABLE=ON, every platform fast path off): unit, integration,
 #      stress
 #   5. clang + libc++ (warnings as errors): unit, integration, the simdjson ABI boundary check
@@ -31,14 +34,16 @@ ctest --preset release -j 2
 
 step "ASan+UBSan build"
 cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
+cmake --build --preset asan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests \
+  htevents_capi_tests
 step "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset asan -j 2 -L 'unit|integration|stress'
+  ctest --preset asan -j 2 -L 'unit|integration|stress|capi'
 
 step "TSan build"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
+cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests \
+  htevents_capi_tests
 step "TSan tests"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
 

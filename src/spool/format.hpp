@@ -13,7 +13,9 @@
 //   below) then block_capacity bytes of records. A record: [u32 length][u32 crc][payload],
 //   crc = crc32c(payload, seed = record_seed(generation)); the frame is written after its
 //   payload, so a record whose frame verifies is complete. Records of a block follow each
-//   other from data offset 0; those before the block's consumed_end are in a segment already.
+//   other from data offset 0. A record whose batch settled (or went to a segment) has its
+//   checksum field complemented (settle_record_frame) and is skipped; records before the
+//   block's consumed_end are skipped too (an adopted arena's re-batched records).
 //
 // seg-N: compressed request bodies, appended one write() per batch.
 //   [file header, segment_header_bytes][batch record]...; a batch record is a
@@ -49,6 +51,10 @@ inline constexpr std::size_t slot_off_seed = 52;          // u32, record_seed(ge
 inline constexpr std::size_t record_frame_bytes = 8;
 
 std::uint32_t record_seed(std::uint64_t generation) noexcept;
+// Marks a verified record settled (delivered, failed, or safe in a segment): its checksum
+// field becomes the checksum's complement, which recovery skips. Once per record: a second
+// call would undo the first.
+void settle_record_frame(char* frame) noexcept;
 // Writes the frame of the `length` payload bytes at frame + record_frame_bytes.
 void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept;
 

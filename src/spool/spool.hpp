@@ -60,10 +60,8 @@ struct SpoolTicket {
 // The unconsumed records of a dead client's arena, for the serializer to put into batches. Its
 // mapping stays until recovered_done().
 struct RecoveredArena {
-  std::vector<std::string_view> records;
-  std::vector<char*> consumed_end_at;  // per record: its slot's consumed_end field
-  std::vector<std::uint32_t> end;      // per record: the data offset after it
-  std::size_t next = 0;                // the serializer's cursor
+  std::vector<std::string_view> records;  // inside the (writable) mapping: each frame is just before
+  std::size_t next = 0;                   // the serializer's cursor
   // Owned by the spool.
   void* mapping = nullptr;
   std::size_t mapping_bytes = 0;
@@ -125,13 +123,14 @@ class Spool {
  private:
   void run() noexcept;
   void sync_now() noexcept;
+  void sync_arena_in_use() noexcept;
   void adopt_dead_siblings() noexcept;
   void adopt(std::string const& name, int lock_fd) noexcept;
   void adopt_segment(AdoptedDir& dir, std::string const& path);
   void adopt_arena(AdoptedDir& dir, std::string const& path);
-  SpoolSegment* open_segment() noexcept;  // caller holds mutex_
+  SpoolSegment* open_segment() noexcept;                // caller holds mutex_
   void retire_segment(SpoolSegment* segment) noexcept;  // caller holds mutex_; when nothing is pending
-  void maybe_remove_dir(AdoptedDir* dir) noexcept;       // caller holds mutex_
+  void maybe_remove_dir(AdoptedDir* dir) noexcept;      // caller holds mutex_
   void note_error(char const* what, int err) noexcept;
 
   SpoolOptions const options_;
@@ -153,7 +152,7 @@ class Spool {
   std::vector<std::unique_ptr<AdoptedDir>> adopted_;
   std::set<std::string> adopted_names_;
   std::deque<std::unique_ptr<RecoveredArena>> recovered_arenas_;  // waiting for the serializer
-  std::vector<std::unique_ptr<RecoveredArena>> recovering_;  // taken by it
+  std::vector<std::unique_ptr<RecoveredArena>> recovering_;       // taken by it
   std::deque<SpoolTicket> adopted_tickets_;
   std::atomic<std::size_t> recovered_waiting_{0};
   std::atomic<bool> adopted_waiting_{false};

@@ -562,3 +562,45 @@ TEST(Collector, ThrowsWhenThePortIsTaken) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::string> read_lines(std::filesystem::path const& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST(Collector, DumpsWholeRequestsWithHeadersAndAnswers) {
+  auto const path = std::filesystem::temp_directory_path() /
+                    ("htevents-collector-dump-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                     "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".ndjson");
+  std::string const body = track_batch(0, 2);
+  {
+    Collector collector({.dump_requests_path = path.string(), .refused_encodings = {"gzip"}});
+    post(collector, htevents::collector::zstd_compress(body), "zstd");
+    post(collector, htevents::collector::gzip_compress(body), "gzip");  // refused: 415, still dumped
+    post(collector, "{not json");
+    post(collector, body, "br");  // an encoding the collector does not know
+  }
+  auto const lines = read_lines(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(lines.size(), 4u);
+  // Whole envelope, decoded, with the headers the client sent and the answer it got.
+  EXPECT_NE(lines[0].find(R"("method":"POST","path":"/v1/batch","status":200,)"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"("Authorization":"Basic a2V5Og==")"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"("Content-Encoding":"zstd")"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"x("User-Agent":"events-sdk-cpp (version: 0.1.0)")x"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"("encoding":"zstd",)"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"("body":)" + body + "}"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find(R"("status":415,)"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find(R"("body":)" + body), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(R"("status":400,)"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find(R"("body":null,"body_error":"invalid JSON","body_text":"{not json")"), std::string::npos)
+      << lines[2];
+  EXPECT_NE(lines[3].find(R"("encoding":null,)"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find(R"("body_error":"unknown Content-Encoding")"), std::string::npos) << lines[3];
+}

@@ -1,4 +1,4 @@
-// `htevents spool inspect` (tools/spool): a spool directory built with the format's writer
+// `htevents-cpp spool inspect` (tools/spool): a spool directory built with the format's writer
 // helpers, one live and two dead clients, damaged and foreign files; the numbers it reports,
 // as the library returns them, as text and JSON, and from the command itself.
 
@@ -211,7 +211,7 @@ TEST(SpoolInspectErrors, FormatsTimesAsUtc) {
 
 #if defined(HTEVENTS_CLI_PATH)
 
-// Runs the htevents binary; returns its exit status and stdout.
+// Runs the htevents-cpp binary; returns its exit status and stdout.
 int run_cli(std::string const& args, std::string& out) {
   std::string const command = std::string(HTEVENTS_CLI_PATH) + " " + args + " 2>/dev/null";
   FILE* pipe = ::popen(command.c_str(), "r");

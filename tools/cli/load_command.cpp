@@ -1,4 +1,4 @@
-// `htevents load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
+// `htevents-cpp load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
 // from T threads to a local collector, closes the client, and reports throughput, CPU, memory,
 // wire bytes and per-call enqueue latency, verified against the collector's unique count.
 // Options: load_options.*, latency histogram: latency_histogram.hpp, local collector:
@@ -182,6 +182,7 @@ int run(LoadOptions const& o) {
   config.tls_verify = !endpoint.starts_with("http://");
   if (o.stall) config.logger = [](LogLevel, std::string_view) {};  // 503s are the point here
   config.spool_dir = o.spool_dir;
+  config.spool_sync_interval = std::chrono::milliseconds(o.spool_sync_ms);
   if (refuse_for.count() > 0) {
     // Ride the outage out rather than give up: producers wait for room while memory is full
     // (without a spool), retries outlast the outage and resume within a second of its end.
@@ -332,7 +333,7 @@ int run(LoadOptions const& o) {
   }
 
   auto const mib = [](std::uint64_t b) { return static_cast<double>(b) / 1048576.0; };
-  std::printf("htevents load: %s W1 track events from %u threads, %s API, %s compression%s\n",
+  std::printf("htevents-cpp load: %s W1 track events from %u threads, %s API, %s compression%s\n",
               grouped(o.events).c_str(), o.threads, o.struct_api ? "struct" : "fast-path",
               std::string(compression_name(o.compression)).c_str(),
               o.stall ? ", STALLED endpoint (every batch answered 503)" : "");
@@ -422,10 +423,10 @@ int load_command(int argc, char** argv) {
     }
     return run(options);
   } catch (UsageError const& e) {
-    std::fprintf(stderr, "htevents load: %s\n(try htevents load --help)\n", e.what());
+    std::fprintf(stderr, "htevents-cpp load: %s\n(try htevents-cpp load --help)\n", e.what());
     return 2;
   } catch (std::exception const& e) {
-    std::fprintf(stderr, "htevents load: %s\n", e.what());
+    std::fprintf(stderr, "htevents-cpp load: %s\n", e.what());
     return 1;
   }
 }

@@ -7,13 +7,13 @@
 
 namespace htevents::cli {
 
-std::string_view const load_usage = R"(Usage: htevents load [options]
+std::string_view const load_usage = R"(Usage: htevents-cpp load [options]
 
 Sends N W1 events (track "Order completed", userId "user-<i>", properties total, currency,
 product_id, quantity, coupon) from T threads, closes the client, and reports how fast they were
 delivered, what it cost, and whether the collector received every one of them exactly once.
 
-Without --endpoint a local collector is started on 127.0.0.1 (the htevents-collector program
+Without --endpoint a local collector is started on 127.0.0.1 (the htevents-cpp-collector program
 as a child process when it is found next to this one, else inside this process).
 
 Options (also --name=value):
@@ -35,6 +35,9 @@ Options (also --name=value):
   --spool DIR           Config::spool_dir = DIR: the disk spool (docs/durability.md); the
                         report adds its counters (recovered, peak spooled events and bytes,
                         spool errors, corrupt records, overflows)
+  --spool-sync-ms MS    Config::spool_sync_interval (default 1000): how often the spool is
+                        forced to disk; each sync makes the next write to every arena page a
+                        page fault (docs/benchmarks.md, the spool's cost)
   --rate R              paced mode: R W1 events per second from one thread (0 = idle, a
                         client with nothing queued) for --duration seconds, default Config;
                         reports the client's CPU beyond the pacing loop as % of one core
@@ -94,6 +97,12 @@ LoadOptions parse_load_args(int argc, char** argv) {
     } else if (arg == "--spool") {
       o.spool_dir = std::string(next());
       if (o.spool_dir.empty()) throw UsageError("--spool needs a directory");
+    } else if (arg == "--spool-sync-ms") {
+      std::string const v(next());
+      char* end = nullptr;
+      o.spool_sync_ms = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || o.spool_sync_ms <= 0)
+        throw UsageError("--spool-sync-ms must be a positive number of milliseconds");
     }
     else throw UsageError("unknown option '" + std::string(arg) + "'");
   }

@@ -1,5 +1,5 @@
 #pragma once
-// The local collector that `htevents load` and its paced mode send to: the htevents-collector
+// The local collector that `htevents-cpp load` and its paced mode send to: the htevents-cpp-collector
 // program as a child process when it is found next to this one (its CPU is then not ours), else
 // a collector inside this process (whose threads the caller must not charge to the client).
 

@@ -163,8 +163,8 @@ int paced_run(PacedOptions const& o) {
     return verified ? 0 : 1;
   }
 
-  if (o.rate == 0) std::printf("htevents load --rate 0: an idle client (nothing queued) for %.1f s\n", w.seconds);
-  else std::printf("htevents load --rate %" PRIu64 ": %" PRIu64 " W1 events at %" PRIu64 "/s for %.1f s\n", o.rate, events, o.rate, w.seconds);
+  if (o.rate == 0) std::printf("htevents-cpp load --rate 0: an idle client (nothing queued) for %.1f s\n", w.seconds);
+  else std::printf("htevents-cpp load --rate %" PRIu64 ": %" PRIu64 " W1 events at %" PRIu64 "/s for %.1f s\n", o.rate, events, o.rate, w.seconds);
   std::printf("endpoint: %s, local collector, %s\n\n", local.endpoint().c_str(), local.description().c_str());
   std::printf("  Client CPU   %.3f%% of a core beyond the pacing loop (serializer + sender + other client threads + enqueue calls)\n",
               client_percent);

@@ -1,4 +1,4 @@
-// htevents spool: the tools for a Config::spool_dir (durability.md, "Tools"). A dispatcher only:
+// htevents-cpp spool: the tools for a Config::spool_dir (durability.md, "Tools"). A dispatcher only:
 // each subcommand lives in its own file (spool_<name>_command.cpp) and is one row of the table.
 #include <cstdio>
 #include <iterator>
@@ -22,11 +22,11 @@ constexpr SpoolSubcommand subcommands[] = {
 };
 
 void print_usage(std::FILE* out) {
-  std::fputs("Usage: htevents spool <command> DIR [options]\n\nCommands:\n", out);
+  std::fputs("Usage: htevents-cpp spool <command> DIR [options]\n\nCommands:\n", out);
   for (SpoolSubcommand const& c : subcommands)
     std::fprintf(out, "  %-9s %.*s\n", std::string(c.name).c_str(), static_cast<int>(c.summary.size()),
                  c.summary.data());
-  std::fputs("\nDIR is the application's Config::spool_dir. Run `htevents spool <command> --help` for its options.\n",
+  std::fputs("\nDIR is the application's Config::spool_dir. Run `htevents-cpp spool <command> --help` for its options.\n",
              out);
 }
 
@@ -44,7 +44,7 @@ int spool_command(int argc, char** argv) {
   }
   for (SpoolSubcommand const& c : subcommands)
     if (c.name == name) return c.run(argc - 1, argv + 1);
-  std::fprintf(stderr, "htevents spool: unknown command '%s'\n\n", argv[1]);
+  std::fprintf(stderr, "htevents-cpp spool: unknown command '%s'\n\n", argv[1]);
   print_usage(stderr);
   return 2;
 }

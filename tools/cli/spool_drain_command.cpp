@@ -1,4 +1,4 @@
-// htevents spool drain DIR: delivers a dead application's spool without the application. A
+// htevents-cpp spool drain DIR: delivers a dead application's spool without the application. A
 // Client with spool_dir = DIR adopts every subdirectory of DIR whose lock is free (its owner is
 // gone) and sends what it holds; this command waits until nothing is spooled or pending, closes
 // the client and reports. Called by the `spool` dispatcher (spool_command.cpp).
@@ -25,7 +25,7 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents spool drain DIR [options]
+constexpr std::string_view usage = R"(Usage: htevents-cpp spool drain DIR [options]
 
 Delivers what a dead application left in its spool directory DIR (its Config::spool_dir),
 without the application: a client with spool_dir = DIR adopts every subdirectory of DIR whose
@@ -73,7 +73,7 @@ Flags parse(int argc, char** argv) {
     } else if (args.positional() && f.dir.empty()) f.dir = args.current();
     else args.unknown();
   }
-  if (!f.help && f.dir.empty()) throw UsageError("which spool directory? htevents spool drain DIR");
+  if (!f.help && f.dir.empty()) throw UsageError("which spool directory? htevents-cpp spool drain DIR");
   return f;
 }
 
@@ -85,11 +85,11 @@ int run(Flags const& f) {
   // The client would create a missing DIR; draining one that does not exist is a mistake.
   struct stat st {};
   if (::stat(f.dir.c_str(), &st) != 0) {
-    std::fprintf(stderr, "htevents spool drain: %s: %s\n", f.dir.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "htevents-cpp spool drain: %s: %s\n", f.dir.c_str(), std::strerror(errno));
     return 1;
   }
   if (!S_ISDIR(st.st_mode)) {
-    std::fprintf(stderr, "htevents spool drain: %s: not a directory\n", f.dir.c_str());
+    std::fprintf(stderr, "htevents-cpp spool drain: %s: not a directory\n", f.dir.c_str());
     return 1;
   }
 
@@ -134,7 +134,7 @@ int run(Flags const& f) {
 
   // The client enqueued nothing itself: everything it delivered or failed was recovered.
   bool const ok = close_ok && !timed_out && s.failed == 0 && s.delivered == s.recovered && s.spooled_events == 0;
-  std::printf("htevents spool drain: %s -> %s\n", f.dir.c_str(), connection.endpoint.c_str());
+  std::printf("htevents-cpp spool drain: %s -> %s\n", f.dir.c_str(), connection.endpoint.c_str());
   std::printf("  recovered %" PRIu64 ", delivered %" PRIu64 ", failed %" PRIu64 ", spool_corrupt %" PRIu64
               " (damaged records skipped)\n",
               s.recovered, s.delivered, s.failed, s.spool_corrupt);
@@ -158,10 +158,10 @@ int spool_drain_command(int argc, char** argv) {
     }
     return run(f);
   } catch (UsageError const& e) {
-    std::fprintf(stderr, "htevents spool drain: %s\n(try htevents spool drain --help)\n", e.what());
+    std::fprintf(stderr, "htevents-cpp spool drain: %s\n(try htevents-cpp spool drain --help)\n", e.what());
     return 2;
   } catch (std::exception const& e) {
-    std::fprintf(stderr, "htevents spool drain: %s\n", e.what());
+    std::fprintf(stderr, "htevents-cpp spool drain: %s\n", e.what());
     return 1;
   }
 }

@@ -1,4 +1,4 @@
-// htevents spool inspect DIR: look into a spool directory (tools/spool) through the library's own
+// htevents-cpp spool inspect DIR: look into a spool directory (tools/spool) through the library's own
 // recovery readers, so it shows what recovery would find.
 #include <exception>
 #include <iostream>
@@ -12,7 +12,7 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents spool inspect DIR [--json]
+constexpr std::string_view usage = R"(Usage: htevents-cpp spool inspect DIR [--json]
 
 DIR is a spool_dir (Config::spool_dir): one subdirectory per client, each with its lock, arena
 and seg-* files. For each client prints whether its lock is held (live: a running client owns
@@ -61,7 +61,7 @@ int spool_inspect_command(int argc, char** argv) {
   try {
     f = parse(argc, argv);
   } catch (UsageError const& error) {
-    std::cerr << "htevents spool inspect: " << error.what() << "\n\n" << usage;
+    std::cerr << "htevents-cpp spool inspect: " << error.what() << "\n\n" << usage;
     return 2;
   }
   if (f.help) {
@@ -75,10 +75,10 @@ int spool_inspect_command(int argc, char** argv) {
     else
       inspect::print_text(std::cout, report);
   } catch (inspect::InspectError const& error) {
-    std::cerr << "htevents spool inspect: " << error.what() << '\n';
+    std::cerr << "htevents-cpp spool inspect: " << error.what() << '\n';
     return 2;
   } catch (std::exception const& error) {
-    std::cerr << "htevents spool inspect: " << error.what() << '\n';
+    std::cerr << "htevents-cpp spool inspect: " << error.what() << '\n';
     return 1;
   }
   return 0;

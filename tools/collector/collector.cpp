@@ -21,6 +21,8 @@
 #include <string_view>
 #include <thread>
 
+#include "collector/request_dump.hpp"
+
 namespace htevents::collector {
 namespace {
 
@@ -194,6 +196,8 @@ class Collector::Impl {
   }
   Outcome decide_fault(MHD_Connection* connection, Request& request, char const* url, std::optional<Encoding> encoding);
   void record_envelope(std::optional<Encoding> encoding, Request const& request, Outcome const& outcome);
+  void dump_request(MHD_Connection* connection, Request const& request, char const* url,
+                    std::optional<Encoding> encoding, Outcome const& outcome);
   static MHD_Result on_request(void* cls, MHD_Connection* connection, char const* url, char const* method,
                                char const* version, char const* upload_data, std::size_t* upload_data_size,
                                void** con_cls) noexcept;
@@ -222,6 +226,7 @@ class Collector::Impl {
   MHD_Response* canned_[static_cast<std::size_t>(Canned::count)] = {};
   std::FILE* ndjson_ = nullptr;
   std::mutex ndjson_mutex_;
+  std::unique_ptr<RequestDump> dump_;  // Options::dump_requests_path
 
   // Runtime-adjustable fault injection; each is an independent relaxed value read per request.
   std::atomic<int> fixed_status_{0};
@@ -309,6 +314,8 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   if (inet_pton(AF_INET, options_.bind_address.c_str(), &address.sin_addr) != 1)
     throw std::runtime_error("collector: bind address '" + options_.bind_address + "' is not an IPv4 address");
 
+  if (!options_.dump_requests_path.empty())
+    dump_ = std::make_unique<RequestDump>(options_.dump_requests_path, options_.max_body_bytes);
   if (!options_.ndjson_path.empty()) {
     ndjson_ = std::fopen(options_.ndjson_path.c_str(), "ab");
     if (ndjson_ == nullptr)
@@ -466,7 +473,27 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
   std::optional<Encoding> const encoding = parse_encoding(header_value(connection, MHD_HTTP_HEADER_CONTENT_ENCODING));
   Outcome outcome = decide_fault(connection, request, url, encoding);
   if (options_.record_envelopes) record_envelope(encoding, request, outcome);
+  if (dump_) dump_request(connection, request, url, encoding, outcome);
   return outcome;
+}
+
+void Collector::Impl::dump_request(MHD_Connection* connection, Request const& request, char const* url,
+                                   std::optional<Encoding> encoding, Outcome const& outcome) {
+  DumpedRequest dumped{.method = "POST",
+                       .path = url,
+                       .headers = {},
+                       .wire_body = request.body,
+                       .encoding = encoding,
+                       .overflow = request.overflow,
+                       .status = outcome.drop ? 0 : outcome.status};
+  MHD_get_connection_values(
+      connection, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, char const* key, char const* value) -> MHD_Result {
+        static_cast<DumpedRequest*>(cls)->headers.emplace_back(key, value != nullptr ? value : "");
+        return MHD_YES;
+      },
+      &dumped);
+  dump_->write(dumped);
 }
 
 void Collector::Impl::record_envelope(std::optional<Encoding> encoding, Request const& request,

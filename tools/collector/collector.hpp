@@ -21,6 +21,8 @@ struct Options {
   std::uint16_t port = 0;                  ///< 0 picks a free port (see Collector::port())
   unsigned threads = 1;                    ///< HTTP worker threads (>= 1)
   std::string ndjson_path{};               ///< when set: every received message appended as one line
+  std::string dump_requests_path{};  ///< when set: every batch POST appended as one JSON line, with
+                                     ///< its headers, status and decoded body (request_dump.hpp)
   bool keep_bodies = false;                ///< keep decoded bodies for Collector::bodies()
   std::size_t max_kept_bodies = 1000;      ///< the first N bodies are kept, later ones are not
   std::size_t max_body_bytes = default_max_body_bytes;  ///< wire and decoded limit; beyond: 413

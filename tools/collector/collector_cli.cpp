@@ -35,6 +35,8 @@ Options (also --name=value):
   --port-file PATH       write the chosen port to PATH once listening
   --threads N            HTTP worker threads (default 1)
   --ndjson PATH          append every received message to PATH, one JSON line each
+  --dump-requests PATH   append every batch POST to PATH, one JSON line each: status, headers
+                         (Authorization included), encoding and the whole decoded body
   --share-500 X          answer a share X of batch POSTs with 500 (0..1)
   --share-429 X          answer a share X with 429 + Retry-After
   --retry-after S        Retry-After seconds of injected 429s (default 1)
@@ -119,6 +121,7 @@ Flags parse(int argc, char** argv) {
     else if (arg == "--port-file") f.port_file = value();
     else if (arg == "--threads") o.threads = parse_number<unsigned>(arg, value());
     else if (arg == "--ndjson") o.ndjson_path = value();
+    else if (arg == "--dump-requests") o.dump_requests_path = value();
     else if (arg == "--share-500") o.share_500 = parse_share(arg, value());
     else if (arg == "--share-429") o.share_429 = parse_share(arg, value());
     else if (arg == "--retry-after") o.retry_after_seconds = parse_number<int>(arg, value());

@@ -1,6 +1,6 @@
 #pragma once
 // Command-line errors and number flags, shared by the htevents subcommands and the
-// htevents-collector program (header-only: the collector library cannot depend on the CLI).
+// htevents-cpp-collector program (header-only: the collector library cannot depend on the CLI).
 
 #include <cerrno>
 #include <charconv>

@@ -1,5 +1,5 @@
 #pragma once
-// The core of `htevents spool inspect DIR`: what a spool directory holds, read with the
+// The core of `htevents-cpp spool inspect DIR`: what a spool directory holds, read with the
 // library's recovery readers (src/spool/format.hpp) and nothing else, so that it reports what a
 // client starting on that directory would recover. A library so that tests drive it directly.
 //

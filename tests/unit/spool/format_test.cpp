@@ -118,6 +118,28 @@ TEST(ArenaScan, RecordsBeforeConsumedEndAreNotReturned) {
   EXPECT_EQ(all_consumed.corrupt, 0U);
 }
 
+// Records of settled batches are marked in place (settle_record_frame), in any order: they are
+// neither returned nor damage, and the records between them still are returned.
+TEST(ArenaScan, SettledRecordsAreSkippedInAnyOrder) {
+  ArenaImage arena(slot_bytes, 1);
+  arena.open_slot(0, 1);
+  std::vector<std::uint32_t> at(5);
+  for (int i = 0; i < 5; ++i) at[i] = arena.append(0, event(i));
+  settle_record_frame(arena.data(0) + at[3]);
+  settle_record_frame(arena.data(0) + at[0]);
+  ArenaScan scan = scan_arena(arena.bytes());
+  EXPECT_EQ(scan.corrupt, 0U);
+  EXPECT_EQ(payloads(scan), (std::vector<std::string>{event(1), event(2), event(4)}));
+  // A damaged record followed by a settled one: counted, and the scan goes on past both.
+  arena.data(0)[at[2] + record_frame_bytes + 3] ^= 0x01;
+  scan = scan_arena(arena.bytes());
+  EXPECT_EQ(scan.corrupt, 1U);
+  EXPECT_EQ(payloads(scan), (std::vector<std::string>{event(1), event(4)}));
+  for (int i : {1, 4}) settle_record_frame(arena.data(0) + at[i]);
+  scan = scan_arena(arena.bytes());
+  EXPECT_EQ(payloads(scan), std::vector<std::string>{});
+}
+
 TEST(ArenaScan, OverwrittenRecordIsCountedAndTheRestDelivered) {
   ArenaImage arena(slot_bytes, 2);
   arena.open_slot(0, 1);
