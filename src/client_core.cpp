@@ -8,6 +8,8 @@
 #include "common/config_validation.hpp"
 #include "common/deadline.hpp"
 #include "common/process_barrier.hpp"
+#include "common/thread_name.hpp"
+#include "htevents_version.hpp"
 #include "message/encoder.hpp"
 #include "message/message_arena.hpp"
 #include "transport/curl_transport.hpp"
@@ -49,6 +51,16 @@ Config const& validated(std::string const& write_key, Config const& c) {
   return c;
 }
 
+// The user's transport (Config::transport), or libcurl's.
+std::unique_ptr<HttpTransport> make_transport(Config const& config, TransportOptions const& options) {
+  if (!config.transport) return std::make_unique<CurlTransport>(CurlTransportOptions::from(options));
+  std::unique_ptr<HttpTransport> transport = config.transport(options);
+  if (transport == nullptr) throw ConfigError("htevents: Config::transport returned no transport (nullptr)");
+  // The sender sizes its in-flight bookkeeping by it, once; zero would never send.
+  if (transport->max_in_flight() == 0) throw ConfigError("htevents: Config::transport's max_in_flight() is 0");
+  return transport;
+}
+
 std::unique_ptr<Spool> open_spool(Config const& config, Logger const& logger) {
   if (config.spool_dir.empty()) return nullptr;
   IntakeOptions const intake = IntakeOptions::from(config);
@@ -76,22 +88,24 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
       // Enough buffers for max_in_flight requests, as many waiting for a retry or being built.
       batches_(2 * config_.max_in_flight + 2, config_.max_batch_bytes + 64, config_.batch_size, config_.compression,
                progress_) {
-  CurlTransportOptions http;
+  TransportOptions http;
   http.url = batch_url(config_.endpoint);
-  http.authorization = "Authorization: Basic " + base64(write_key + ":");
+  http.authorization = "Basic " + base64(write_key + ":");
+  http.user_agent = "events-sdk-cpp (version: " HTEVENTS_VERSION ")";
   http.max_in_flight = config_.max_in_flight;
   http.request_timeout = config_.request_timeout;
   http.tls_verify = config_.tls_verify;
   http.ca_bundle = config_.ca_bundle;
   sender_ = std::make_unique<Sender>(SenderOptions::from(config_),
                                      SenderLinks{batches_, callbacks_, counters_, logger_, last_error_, spool_.get()},
-                                     std::make_unique<CurlTransport>(http));
+                                     make_transport(config_, http));
   serializer_ = std::make_unique<Serializer>(
       SerializerOptions::from(config_),
       SerializerLinks{consumer_, batches_, progress_, callbacks_, counters_, logger_, last_error_, spool_.get()});
   batches_.connect([sender = sender_.get()] { sender->wake(); },
                    [serializer = serializer_.get()] { serializer->wake(); });
   if (spool_ != nullptr) {
+    batches_.connect_records([consumer = &consumer_](HeldRecords& held) { consumer->settle(held); });
     spool_->connect([sender = sender_.get(), serializer = serializer_.get()] {
       serializer->wake();
       sender->wake();
@@ -103,16 +117,20 @@ ClientCore::ClientCore(std::string write_key, Config cfg)
   // Threads last: everything they touch exists now. std::thread throws std::system_error when
   // the system refuses a thread; the sender must then be stopped and joined, or destroying its
   // std::thread would call std::terminate.
-  sender_thread_ = std::thread([this] { sender_->run(); });
+  sender_thread_ = std::thread([this] {
+    set_this_thread_name("htev-send");
+    sender_->run();
+  });
   try {
-    serializer_thread_ = std::thread([this] { serializer_->run(); });
+    serializer_thread_ = std::thread([this] {
+      set_this_thread_name("htev-serialize");
+      serializer_->run();
+    });
   } catch (...) {
     batches_.close();  // no serializer will ever say so; nothing was enqueued
     stop_threads(std::chrono::steady_clock::now());
     throw;
   }
-  pthread_setname_np(sender_thread_.native_handle(), "htev-send");
-  pthread_setname_np(serializer_thread_.native_handle(), "htev-serialize");
 }
 
 ClientCore::~ClientCore() {
@@ -217,7 +235,9 @@ bool ClientCore::run_close(std::chrono::steady_clock::time_point deadline) noexc
                                       " events stay in the spool (" + spool_->own_dir() +
                                       ") for the next client with this spool_dir");
     }
-    spool_->stop(all_settled);
+    // The arena is clean when the serializer took every accepted record (into a segment, or
+    // failed it): then nothing of this client's own is left in it.
+    spool_->stop(counters_.consumed.load(std::memory_order_acquire) >= accepted);
     return delivered == expected;
   }
   if (settled != accepted)

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The "Cost when events trickle" table of docs/benchmarks.md (issue 8, edge 10): runs
-# `htevents load --rate R --duration S --json` for 10, 100, 1,000 and 10,000 events/s and idle,
+# `htevents-cpp load --rate R --duration S --json` for 10, 100, 1,000 and 10,000 events/s and idle,
 # REPS times each, and prints a markdown table of the medians (by client CPU) to stdout.
 #
 #   tools/paced.sh                      # 10 s per row, 1 repetition: ~55 s
 #   REPS=3 DURATION=10 tools/paced.sh   # the docs table: ~2.7 min
-#   HTEVENTS=build/tools/htevents JSON_OUT=paced.jsonl tools/paced.sh   # another build, keep the runs
+#   HTEVENTS=build/tools/htevents-cpp JSON_OUT=paced.jsonl tools/paced.sh   # another build, keep the runs
 #
 # Exits 1 when a run was not verified (an event not delivered exactly once); targets missed are
 # reported in the table, not in the exit code: this is a measurement, not a test.
@@ -17,12 +17,12 @@ duration=${DURATION:-10}
 read -r -a rates <<<"${RATES:-10 100 1000 10000 0}"
 bin=${HTEVENTS:-}
 if [ -z "$bin" ]; then
-  for candidate in build-rel/tools/htevents build/tools/htevents; do  # the Release build first
+  for candidate in build-rel/tools/htevents-cpp build/tools/htevents-cpp; do  # the Release build first
     [ -x "$candidate" ] && bin=$candidate && break
   done
 fi
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-  echo "paced.sh: no htevents binary (build htevents_cli, or set HTEVENTS)" >&2
+  echo "paced.sh: no htevents-cpp binary (build htevents_cli, or set HTEVENTS)" >&2
   exit 2
 fi
 command -v jq >/dev/null || { echo "paced.sh: needs jq" >&2; exit 2; }

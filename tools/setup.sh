@@ -8,6 +8,8 @@ packages=(
   libconcurrentqueue-dev libsimdjson-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev
   libmicrohttpd-dev librdkafka-dev libgtest-dev libgmock-dev libbenchmark-dev
   jq valgrind clang-format clang-tidy
+  # the clang + libc++ build (docs/platforms.md): libc++, and GoogleTest's sources to build against it
+  libc++-dev libc++abi-dev googletest
 )
 
 missing=()

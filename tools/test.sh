@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: packages, lint (clang-format, clang-tidy on src/
 # and include/), configure, build, then
-#   1. release build: every test (unit, integration, stress, package, examples)
+#   1. release build: every test (unit, integration, stress, package incl. the .deb through
+#      dpkg -i as root, cli, examples)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration and stress tests
 #   3. ThreadSanitizer: unit (the stage tests), integration and stress tests
-#   4. libFuzzer: each fuzzer for a bounded time
-#   5. aarch64: unit and integration tests cross-built and run under qemu (tools/cross-test.sh)
+#   (the C API's tests, label capi, run in stages 1 to 3: the C boundary and the C callback on a
+#   pipeline thread under both sanitizers)
+#   4. portable build (-DHTEVENTS_PORTABLE=ON, every platform fast path off): unit, integration,
+#      stress
+#   5. clang + libc++ (warnings as errors): unit, integration, the simdjson ABI boundary check
+#      (only with HTEVENTS_TEST_LIBCXX=1 until it builds cleanly)
+#   6. libFuzzer: each fuzzer for a bounded time
+#   7. aarch64: unit and integration tests cross-built and run under qemu (tools/cross-test.sh)
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,16 +35,41 @@ ctest --preset release -j 2
 
 step "ASan+UBSan build"
 cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
+cmake --build --preset asan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests \
+  htevents_capi_tests
 step "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset asan -j 2 -L 'unit|integration|stress'
+  ctest --preset asan -j 2 -L 'unit|integration|stress|capi'
 
 step "TSan build"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests
+cmake --build --preset tsan -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests htevents_stress_tests \
+  htevents_capi_tests
 step "TSan tests"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" ctest --preset tsan -j 2
+
+# --- other platforms' code paths, on this one (docs/platforms.md) ---------------------------
+stage_start=$SECONDS
+step "portable build (HTEVENTS_PORTABLE=ON)"
+cmake --preset portable >/dev/null
+cmake --build --preset portable -j "$(nproc)"
+step "portable tests"
+ctest --preset portable -j 2
+echo "-- portable stage: $((SECONDS - stage_start)) s"
+
+# Not green yet (docs/platforms.md, "clang + libc++"): opt in with HTEVENTS_TEST_LIBCXX=1.
+if [ "${HTEVENTS_TEST_LIBCXX:-0}" = 1 ]; then
+stage_start=$SECONDS
+step "clang + libc++ build"
+cmake --preset libcxx >/dev/null
+# The tests and the tools; not the crash writer (std::jthread: libc++ 14 lacks it).
+cmake --build --preset libcxx -j "$(nproc)" --target htevents_unit_tests htevents_integration_tests \
+  htevents-collector htevents_cli
+step "clang + libc++ tests"
+ctest --preset libcxx -j 2
+echo "-- clang + libc++ stage: $((SECONDS - stage_start)) s"
+fi
+# ------------------------------------------------------------------------------------------------
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzzers (${fuzz_seconds}s each)"

@@ -10,7 +10,7 @@
 namespace examples {
 
 struct Args {
-  std::string endpoint = "http://127.0.0.1:8080";  // a local collector: `htevents collector --port 8080`
+  std::string endpoint = "http://127.0.0.1:8080";  // a local collector: `htevents-cpp collector --port 8080`
   long events = 10'000;
   long threads = 4;
   long tick_hz = 128;

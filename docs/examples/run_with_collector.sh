@@ -2,7 +2,7 @@
 # Runs one example against a fresh local collector on 127.0.0.1 and checks, from the collector's
 # own counts, that every event the example reports as delivered arrived exactly once.
 # Usage: run_with_collector.sh [--expect-failure] COLLECTOR_EXE EXAMPLE_EXE [example args...] [-- collector args...]
-# The example gets `--endpoint http://127.0.0.1:PORT` prepended (quickstart: the URL alone).
+# The example gets `--endpoint http://127.0.0.1:PORT` prepended (quickstart, quickstart_c: the URL alone).
 # --expect-failure: the collector is set to refuse (collector args); the example must exit
 # non-zero and the collector must have accepted nothing.
 set -euo pipefail
@@ -40,7 +40,8 @@ done
 endpoint="http://127.0.0.1:$(cat "$work/port")"
 
 status=0
-if [ "$(basename "$example")" = "quickstart" ]; then
+case "$(basename "$example")" in quickstart | quickstart_c) url_alone=1 ;; *) url_alone= ;; esac
+if [ -n "$url_alone" ]; then
   "$example" "$endpoint" "$@" >"$work/example.out" || status=$?
 else
   "$example" --endpoint "$endpoint" "$@" >"$work/example.out" || status=$?

@@ -12,14 +12,13 @@
 
 #include "htevents/export.hpp"
 #include "htevents/status.hpp"
+#include "htevents/transport.hpp"
 #include "htevents/value.hpp"
 
 namespace htevents {
 inline namespace v0 {
 
-/// Request body encoding. The server may refuse one (415); the client then falls back
-/// zstd -> gzip -> none and keeps the one that worked.
-enum class Compression : std::uint8_t { none, gzip, zstd };
+// Compression (the request body encoding) is declared in transport.hpp, which transports use alone.
 
 /// What enqueue does when max_queue_bytes is used up (the endpoint cannot keep up).
 enum class Backpressure : std::uint8_t {
@@ -139,6 +138,11 @@ struct Config {
   /// When non-zero, on_stats gets a snapshot this often (sender thread).
   std::chrono::milliseconds stats_interval{0};
   std::function<void(Stats const&)> on_stats{};
+  /// Makes the HTTP transport the sender posts through, instead of libcurl: for platforms
+  /// without it, or an HTTP stack of your own. Empty (the default): libcurl. transport.hpp and
+  /// docs/transport.md say what a Transport must do. tls_verify and ca_bundle reach it in
+  /// TransportOptions; what it makes of them is its own business.
+  TransportFactory transport{};
 };
 
 /// Checks `config` exactly as the Client constructor does, and starts nothing: no thread, no

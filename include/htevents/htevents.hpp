@@ -6,5 +6,6 @@
 #include "htevents/message.hpp"
 #include "htevents/stats.hpp"
 #include "htevents/status.hpp"
+#include "htevents/transport.hpp"
 #include "htevents/value.hpp"
 #include "htevents/writer.hpp"

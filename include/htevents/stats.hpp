@@ -32,14 +32,15 @@ struct HTEVENTS_EXPORT Stats {
   std::uint64_t serializer_stalls = 0;      ///< times the serializer waited for a free batch buffer
   std::uint64_t batches_split = 0;          ///< batches split in halves after a 400 or 413 (wire-format.md)
   std::uint64_t split_requests = 0;         ///< requests for the pieces of split batches (also in requests)
-  std::uint64_t recovered = 0;              ///< events found in a spool at start-up (or adopted) and sent again
+  std::uint64_t recovered = 0;              ///< events found in a spool at start-up (or adopted) and sent again; an
+                                            ///< event a crash caught between two steps is found (and sent) twice
   std::uint64_t spool_corrupt = 0;          ///< damaged spool records skipped at recovery (events or batches)
-  std::uint64_t spool_errors = 0;           ///< spool writes that failed (disk full, I/O error): that data stayed in memory only
-  std::uint64_t spool_overflows = 0;        ///< batches kept in memory only because spool_max_bytes was used up
+  std::uint64_t spool_errors = 0;  ///< spool writes that failed (disk full, I/O error): that data stayed in memory only
+  std::uint64_t spool_overflows = 0;  ///< batches kept in memory only because spool_max_bytes was used up
   // Gauges.
-  std::uint64_t queued_events = 0;  ///< accepted, not yet in a batch
-  std::uint64_t queued_bytes = 0;   ///< memory reserved for queued messages
-  std::uint64_t in_flight = 0;      ///< batches being sent or waiting for a retry
+  std::uint64_t queued_events = 0;   ///< accepted, not yet in a batch
+  std::uint64_t queued_bytes = 0;    ///< memory reserved for queued messages
+  std::uint64_t in_flight = 0;       ///< batches being sent or waiting for a retry
   std::uint64_t spooled_events = 0;  ///< events waiting on disk now (in spooled batches not yet settled)
   std::uint64_t spooled_bytes = 0;   ///< bytes of those batches on disk
 

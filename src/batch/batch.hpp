@@ -39,6 +39,20 @@ class ByteBuffer {
 };
 
 struct SpoolSegment;
+struct Block;
+
+// With a spool, the arena records a batch was built from stay in their blocks until the batch
+// settles (delivered, failed, or written to a segment to wait there): a crash before that finds
+// them in the arena file. Then each record is marked settled and its blocks let go.
+struct HeldRecords {
+  struct Run {
+    Block* block;
+    std::int64_t count;
+  };
+  std::vector<char*> frames;  // each record's frame in its block
+  std::vector<Run> runs;      // consecutive records of one block, for the block's references
+  bool empty() const noexcept { return frames.empty() && runs.empty(); }
+};
 
 // Where a batch sits in the spool (src/spool/spool.hpp): its record in a segment file.
 struct SpoolLocation {
@@ -55,7 +69,10 @@ struct MessageSpan {
 };
 
 struct Batch {
-  Batch(std::size_t max_body_bytes, std::size_t max_messages) : body(max_body_bytes) { messages.reserve(max_messages); }
+  Batch(std::size_t max_body_bytes, std::size_t max_messages) : body(max_body_bytes) {
+    messages.reserve(max_messages);
+    held.frames.reserve(max_messages);  // the serializer swaps its own (reserved) in and out
+  }
 
   std::uint64_t serial = 0;
   std::array<char, 36> id{};                 // the batch messageId: kept across attempts (Envelope)
@@ -79,6 +96,8 @@ struct Batch {
   SpoolLocation spooled{};
   // Read back from the spool (parked or adopted): a heap batch, not one of the pool.
   bool from_spool = false;
+  HeldRecords held;                 // spool: arena records not yet settled
+  std::int64_t opened_unix_ms = 0;  // spool: when the batch opened (segment header, inspect)
 
   // The last answer or transport error this batch had, for a later failure's detail.
   long last_status = 0;
@@ -102,6 +121,8 @@ struct Batch {
     last_status = 0;
     last_error.clear();
     spooled = {};
+    held.frames.clear();  // a pool batch is cleared only after its records were settled
+    held.runs.clear();
   }
 };
 

@@ -54,6 +54,15 @@ class BatchChannel {
   // With a spool: a batch whose body is on disk leaves memory before it settles (parked for a
   // retry). Its buffer is free again; it is reported finished later, with finished().
   void recycle(Batch* batch) noexcept;
+  // Spool: the batch's arena records are settled (it was delivered or failed, or it is in a
+  // segment now): marked so, and their blocks let go. Any thread; the client connects it.
+  void settle_records(Batch& batch) noexcept {
+    if (batch.held.empty()) return;
+    if (settle_records_) settle_records_(batch.held);
+    batch.held.frames.clear();
+    batch.held.runs.clear();
+  }
+  void connect_records(std::function<void(HeldRecords&)> settle) { settle_records_ = std::move(settle); }
   void finished(std::uint64_t serial) noexcept { progress_.finished(serial); }
 
   // --- the body encoding in use ---
@@ -73,6 +82,7 @@ class BatchChannel {
   Progress& progress_;
   std::function<void()> wake_sender_;
   std::function<void()> wake_serializer_;
+  std::function<void(HeldRecords&)> settle_records_;
   std::mutex mutex_;
   std::vector<Batch*> handed_;  // guarded by mutex_; capacity for the whole pool
   std::atomic<bool> closed_{false};

@@ -35,8 +35,9 @@ Serializer::Serializer(SerializerOptions options, SerializerLinks links)
       compressor_(options_.compression_level),
       envelope_(options_.default_context) {
   if (links_.spool != nullptr) {
-    deferred_.reserve(options_.batch_size + records_per_take);
-    recovered_marks_.reserve(options_.batch_size);
+    held_.frames.reserve(options_.batch_size + records_per_take);
+    held_.runs.reserve(options_.batch_size + records_per_take);
+    recovered_frames_.reserve(options_.batch_size);
   }
 }
 
@@ -68,7 +69,7 @@ void Serializer::run() noexcept {
         (std::chrono::steady_clock::now() - batch_started_ >= options_.interval ||
          // With a spool a block is let go only when its records' batch is on disk: producers
          // waiting for room need the open batch closed, not its interval out.
-         (links_.spool != nullptr && !deferred_.empty() && links_.intake.producers_waiting()))) {
+         (links_.spool != nullptr && !held_.empty() && links_.intake.producers_waiting()))) {
       close_batch();
     }
     serve_flushes();
@@ -90,8 +91,7 @@ void Serializer::run() noexcept {
         break;
       }
     }
-    bool const recovering =
-        links_.spool != nullptr && (recovering_ != nullptr || links_.spool->recovery_pending());
+    bool const recovering = links_.spool != nullptr && (recovering_ != nullptr || links_.spool->recovery_pending());
     if ((next_ == pending_size_ && !recovering) || stalled) wait(stalled, draining);
   }
   if (current_ != nullptr) {
@@ -127,9 +127,9 @@ bool Serializer::make_room(std::size_t length) noexcept {
     Envelope::open(*current_);
     batch_started_ = std::chrono::steady_clock::now();
     if (links_.spool != nullptr) {
-      batch_opened_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+      batch_opened_ms_ =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
     }
   }
   bool const first = current_->messages.empty();
@@ -168,7 +168,7 @@ bool Serializer::place_recovered() noexcept {
     if (!make_room(json.size())) return false;
     Envelope::append(*current_, json);
     try {
-      recovered_marks_.push_back(Mark{arena.consumed_end_at[arena.next], arena.end[arena.next]});
+      recovered_frames_.push_back(const_cast<char*>(json.data()) - spool::record_frame_bytes);
     } catch (...) {
       // Without its mark the record is sent again after a crash: a duplicate, never a loss.
     }
@@ -177,14 +177,12 @@ bool Serializer::place_recovered() noexcept {
   return true;
 }
 
-void Serializer::commit_releases() noexcept {
-  for (Deferred const& d : deferred_) {
-    d.block->consumed_end.store(d.end, std::memory_order_release);
-    links_.intake.let_go(d.block, d.count);
-  }
-  deferred_.clear();
-  for (Mark const& m : recovered_marks_) std::memcpy(m.consumed_end_at, &m.end, sizeof m.end);
-  recovered_marks_.clear();
+void Serializer::settle_now() noexcept {
+  links_.intake.settle(held_);
+  held_.frames.clear();
+  held_.runs.clear();
+  for (char* frame : recovered_frames_) spool::settle_record_frame(frame);
+  recovered_frames_.clear();
   if (finished_arena_ != nullptr) {
     links_.spool->recovered_done(finished_arena_);
     finished_arena_ = nullptr;
@@ -198,8 +196,9 @@ void Serializer::leave_everything_left() noexcept {
     links_.batches.put_back(current_);
     current_ = nullptr;
   }
-  deferred_.clear();
-  recovered_marks_.clear();
+  held_.frames.clear();  // not settled: those records stay in the arena for the next client
+  held_.runs.clear();
+  recovered_frames_.clear();
   finished_arena_ = nullptr;
   std::uint64_t const left = links_.intake.total_accepted() - std::min(links_.intake.total_accepted(), consumed_);
   if (links_.logger.enabled(LogLevel::warn)) {
@@ -217,7 +216,10 @@ void Serializer::append(Record const& record) noexcept {
 void Serializer::consumed(Record const& record) noexcept {
   ++consumed_;
   release(record.block);
-  release_end_ = record.offset + record.length;
+  if (links_.spool != nullptr) {
+    // Reserved for a batch's worth plus a round of evictions: never allocates.
+    held_.frames.push_back(record.block->data() + record.offset - spool::record_frame_bytes);
+  }
 }
 
 void Serializer::release(Block* block) noexcept {
@@ -235,12 +237,7 @@ void Serializer::flush_releases() noexcept {
   links_.counters.consumed.store(consumed_, std::memory_order_release);
   if (links_.spool != nullptr) {
     links_.intake.count_consumed(release_block_, release_count_);
-    try {
-      deferred_.push_back(Deferred{release_block_, release_count_, release_end_});
-    } catch (...) {
-      // No memory to defer: let the block go now (these records lose their crash safety).
-      links_.intake.let_go(release_block_, release_count_);
-    }
+    held_.runs.push_back(HeldRecords::Run{release_block_, release_count_});  // reserved
   } else {
     links_.intake.release(release_block_, release_count_);
   }
@@ -265,9 +262,17 @@ void Serializer::close_batch() noexcept {
   current_->serial = ++serial_;
   if (links_.spool != nullptr) {
     flush_releases();
-    // On disk first, then its records let go (full or failed: memory only, counted there).
-    links_.spool->append(*current_, batch_opened_ms_);
-    commit_releases();
+    current_->opened_unix_ms = batch_opened_ms_;
+    if (!recovered_frames_.empty()) {
+      // Records of a dead client's arena: into a segment of ours before they are marked
+      // settled there (a failed write keeps them in memory only, counted in spool_errors).
+      links_.spool->append(*current_, batch_opened_ms_);
+      settle_now();
+    } else {
+      // Live records stay in the arena until the batch settles: no disk write on the healthy
+      // path; the sender writes the batch to a segment only if it has to wait.
+      std::swap(current_->held, held_);
+    }
   }
   links_.batches.hand(current_);
   current_ = nullptr;
@@ -306,7 +311,7 @@ void Serializer::evict_oldest() noexcept {
     for (; next_ < pending_size_ && budget > 0; ++next_, --budget) evict(pending_[next_]);
   }
   flush_releases();
-  if (links_.spool != nullptr) commit_releases();
+  if (links_.spool != nullptr) settle_now();
 }
 
 void Serializer::fail_everything_left() noexcept {
@@ -338,8 +343,7 @@ void Serializer::fail_everything_left() noexcept {
 }
 
 bool Serializer::drained() const noexcept {
-  bool const recovery_done =
-      links_.spool == nullptr || (recovering_ == nullptr && !links_.spool->recovery_pending());
+  bool const recovery_done = links_.spool == nullptr || (recovering_ == nullptr && !links_.spool->recovery_pending());
   return next_ == pending_size_ && consumed_ == links_.intake.total_accepted() && recovery_done;
 }
 

@@ -83,9 +83,9 @@ class Serializer {
   void append(Record const& record) noexcept;
   // Spool: records of an adopted arena into batches, up to a round's worth; false when stalled.
   bool place_recovered() noexcept;
-  // Spool: the records of the batch just written (or not: memory only) are let go now, and
-  // recovered records' consumed marks written.
-  void commit_releases() noexcept;
+  // Spool: the held records are settled now (in a segment, or failed), and the recovered
+  // records of the open batch marked settled in their dead arena.
+  void settle_now() noexcept;
   void leave_everything_left() noexcept;
   void close_batch() noexcept;
   void serve_flushes() noexcept;
@@ -116,20 +116,10 @@ class Serializer {
   std::uint64_t consumed_ = 0;      // mirrors counters.consumed
   Block* release_block_ = nullptr;  // consecutive records of one block are released together
   std::int64_t release_count_ = 0;
-  std::uint32_t release_end_ = 0;  // data offset after the run's last record
-  // Spool: runs of records counted consumed but not let go until their batch is on disk.
-  struct Deferred {
-    Block* block;
-    std::int64_t count;
-    std::uint32_t end;
-  };
-  std::vector<Deferred> deferred_;
-  struct Mark {
-    char* consumed_end_at;
-    std::uint32_t end;
-  };
-  std::vector<Mark> recovered_marks_;      // recovered records in the open batch
-  RecoveredArena* recovering_ = nullptr;  // the adopted arena being re-batched
+  // Spool: the arena records of the open batch (or of evictions), held until it settles.
+  HeldRecords held_;
+  std::vector<char*> recovered_frames_;       // recovered records in the open batch (an adopted arena's)
+  RecoveredArena* recovering_ = nullptr;      // the adopted arena being re-batched
   RecoveredArena* finished_arena_ = nullptr;  // whose last record is in the open batch
   std::int64_t batch_opened_ms_ = 0;
   bool quiet_nap_taken_ = false;  // napped once since the ring was last found empty

@@ -3,7 +3,8 @@
 #include <atomic>
 #include <cstdint>
 
-#if defined(__x86_64__) || defined(__i386__)
+// HTEVENTS_PORTABLE (CMake option): the plain clock, as on every target without a TSC.
+#if !defined(HTEVENTS_PORTABLE) && (defined(__x86_64__) || defined(__i386__))
 #include <x86intrin.h>
 #define HTEVENTS_HAVE_TSC 1
 #else
@@ -75,5 +76,7 @@ system_clock::time_point fast_now() noexcept {
 #else
 std::chrono::system_clock::time_point fast_now() noexcept { return std::chrono::system_clock::now(); }
 #endif
+
+std::string_view fast_clock_source() noexcept { return HTEVENTS_HAVE_TSC ? "tsc" : "system_clock"; }
 
 }  // namespace htevents::inline v0::detail

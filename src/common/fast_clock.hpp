@@ -2,6 +2,7 @@
 // A cheaper system_clock::now() for message timestamps on the hot path.
 
 #include <chrono>
+#include <string_view>
 
 namespace htevents::inline v0::detail {
 
@@ -10,5 +11,9 @@ namespace htevents::inline v0::detail {
 // Each thread re-anchors on the real clock after ~1 ms of ticks, so drift never accumulates and
 // a wall-clock step shows within a millisecond. Thread-safe; never allocates.
 std::chrono::system_clock::time_point fast_now() noexcept;
+
+// What fast_now() reads between anchors: "tsc", or "system_clock" (no TSC on the target, or the
+// HTEVENTS_PORTABLE build: every call is system_clock::now()). For tests and diagnostics.
+std::string_view fast_clock_source() noexcept;
 
 }  // namespace htevents::inline v0::detail

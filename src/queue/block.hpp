@@ -26,7 +26,9 @@ struct alignas(cache_line) Block {
   Block* next_all = nullptr;   // every block the pool allocated, whatever its state: the pool frees them all
   // With a spool, blocks live in the arena file (src/spool/format.hpp) and these three are its
   // persistent slot header: recovery after a crash reads them. Unused in memory-only mode.
-  std::uint64_t generation = 0;                // set each time the pool hands the block out
+  // Set each time the pool hands the block out, 0 when it is free again (every record settled):
+  // recovery skips a free slot, and the spool's sync forces only slots in use to disk.
+  std::atomic<std::uint64_t> generation{0};
   std::atomic<std::uint32_t> consumed_end{0};  // records before this data offset are in a segment
   std::uint32_t seed = 0;                      // the records' checksum seed for this generation
 

@@ -7,7 +7,14 @@
 namespace htevents::inline v0::detail {
 
 BlockPool::BlockPool(std::size_t block_capacity, std::size_t max_blocks, BlockArena arena)
-    : capacity_(block_capacity), max_blocks_(max_blocks), arena_(arena) {}
+    : capacity_(block_capacity), max_blocks_(max_blocks), arena_(arena) {
+  // Every arena slot's header is constructed here, before any thread runs: the spool's sync
+  // thread reads slots' generations at any time.
+  for (std::size_t i = 0; i < arena_.slots; ++i) {
+    Block* block = new (arena_.base + i * arena_.stride) Block{};
+    block->capacity = static_cast<std::uint32_t>(capacity_);
+  }
+}
 
 BlockPool::~BlockPool() {
   // Every block, free or not: a block whose records a close() deadline cut off, or one a
@@ -25,7 +32,7 @@ Block* BlockPool::allocate_unlinked() noexcept {
   if (arena_.base != nullptr) {
     std::size_t const slot = next_slot_.fetch_add(1, std::memory_order_relaxed);
     if (slot >= arena_.slots) return nullptr;
-    memory = arena_.base + slot * arena_.stride;
+    return reinterpret_cast<Block*>(arena_.base + slot * arena_.stride);  // constructed already
   } else {
     memory = ::operator new (sizeof(Block) + capacity_, std::align_val_t{cache_line}, std::nothrow);
   }
@@ -58,12 +65,17 @@ Block* BlockPool::pop_locked() noexcept {
   block->next_free = nullptr;
   block->refs.store(0, std::memory_order_relaxed);
   if (arena_.base != nullptr) {
-    // A new generation first, then the consumed mark: a crash between the two leaves a slot
-    // whose (stale) mark covers no record of the new generation, never one that resurrects
-    // the old generation's records (their checksums use the old seed).
-    block->generation = ++generation_;
-    block->seed = spool::record_seed(block->generation);
-    block->consumed_end.store(0, std::memory_order_release);
+    // Retire the old generation, reset the mark and the seed, then publish the new generation:
+    // a crash at any step leaves a slot recovery reads as unused (generation 0) or as the new,
+    // still empty generation, never a false "damaged" slot or the old records again. The
+    // fences keep the compiler from reordering the stores; a process crash keeps all of them
+    // that executed (the page cache is this memory), in program order.
+    block->generation.store(0, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    block->consumed_end.store(0, std::memory_order_relaxed);
+    block->seed = spool::record_seed(generation_ + 1);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    block->generation.store(++generation_, std::memory_order_relaxed);
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);
   return block;
@@ -92,6 +104,7 @@ void BlockPool::release(Block* block) noexcept {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    if (arena_.base != nullptr) block->generation.store(0, std::memory_order_relaxed);  // free: nothing to recover
     block->owner = nullptr;
     block->next_free = free_;
     free_ = block;

@@ -65,21 +65,24 @@ Block* Intake::next_block(Producer& producer) noexcept {
 
 Status Intake::push(Producer& producer, std::uint32_t length) noexcept {
   Record const record{producer.block.load(std::memory_order_relaxed), producer.pos, length};
+  char* const frame =
+      options_.record_frame != 0 ? record.block->data() + record.offset - options_.record_frame : nullptr;
+  // The frame before the record is visible: the consumer (and the sender settling its batch)
+  // may touch it as soon as the ring holds the record.
+  if (frame != nullptr) spool::write_record_frame(frame, length, record.block->seed);
   // Counted before the record is visible: the serializer may consume (and fail) it at once,
   // and stats() must never show failed > enqueued.
   std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
   producer.accepted.store(accepted + 1, std::memory_order_release);
   if (!ring_.enqueue(*producer.token, record)) {
     producer.accepted.store(accepted, std::memory_order_release);
+    if (frame != nullptr) spool::write_record_frame(frame, 0, 0);  // not accepted: not a record
     return Status::queue_full;
   }
-  if (options_.record_frame != 0) {
-    // Written after the bytes it covers: a frame that verifies means a whole record.
-    Block* block = record.block;
-    spool::write_record_frame(block->data() + record.offset - options_.record_frame, length, block->seed);
+  if (frame != nullptr) {
     // The next record's frame comes first; a block too full for it is full.
     std::uint32_t const next = producer.pos + length + options_.record_frame;
-    producer.pos = next <= block->capacity ? next : block->capacity;
+    producer.pos = next <= record.block->capacity ? next : record.block->capacity;
   } else {
     producer.pos += length;
   }
@@ -130,6 +133,12 @@ void Intake::refuse_in_fork_child() noexcept {
   forked_.store(true, std::memory_order_relaxed);
   closed_.store(true, std::memory_order_relaxed);
   producers_.refuse_new_producers();
+}
+
+void IntakeConsumer::settle(HeldRecords& held) noexcept {
+  // Marks first: a block let go may be reused (and rewritten) at once.
+  for (char* frame : held.frames) spool::settle_record_frame(frame);
+  for (HeldRecords::Run const& run : held.runs) let_go(run.block, run.count);
 }
 
 void IntakeConsumer::let_go(Block* block, std::int64_t count) noexcept {

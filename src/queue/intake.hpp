@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "batch/batch.hpp"
 #include "common/process_barrier.hpp"
 #include "htevents/config.hpp"
 #include "htevents/status.hpp"
@@ -153,6 +154,9 @@ class IntakeConsumer {
     block->owner->consumed += static_cast<std::uint64_t>(count);
   }
   void let_go(Block* block, std::int64_t count) noexcept;
+  // Spool: records of a settled batch are marked settled in the arena file (recovery skips
+  // them) and their blocks let go. Thread-safe: the sender calls it.
+  void settle(HeldRecords& held) noexcept;
   // Total accepted over all producers: the consumer has drained when it took that many.
   std::uint64_t total_accepted() const noexcept { return intake_.total_accepted(); }
   // Under Backpressure::drop_oldest, a producer found no block: evict old records.

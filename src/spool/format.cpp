@@ -63,6 +63,7 @@ constexpr std::uint32_t min_slot_bytes = block_header_bytes + 16;
 enum class Frame : std::uint8_t {
   end,      // a zero length or one that runs past the block: nothing more was written here
   record,   // length fits and the checksum matches
+  settled,  // length fits and the checksum field holds the checksum's complement: delivered
   damaged,  // length fits, checksum does not match (torn, stale or overwritten)
 };
 
@@ -72,8 +73,10 @@ Frame read_frame(std::string_view data, std::size_t off, std::uint32_t seed, std
   char const* const frame = data.data() + off;
   length = load<std::uint32_t>(frame);
   if (length == 0 || length > data.size() - off - record_frame_bytes) return Frame::end;
-  bool const ok = crc32c(frame + record_frame_bytes, length, seed) == load<std::uint32_t>(frame + 4);
-  return ok ? Frame::record : Frame::damaged;
+  std::uint32_t const crc = crc32c(frame + record_frame_bytes, length, seed);
+  std::uint32_t const stored = load<std::uint32_t>(frame + 4);
+  if (crc == stored) return Frame::record;
+  return crc == ~stored ? Frame::settled : Frame::damaged;
 }
 
 // The unconsumed records of one block, from `from`. A damaged record is skipped (and counted)
@@ -88,10 +91,18 @@ std::size_t scan_block(std::string_view data, std::size_t from, std::uint32_t se
     if (frame == Frame::damaged) {
       std::size_t const next = off + record_frame_bytes + length;
       std::uint32_t next_length = 0;
-      if (read_frame(data, next, seed, next_length) != Frame::record) break;
+      Frame const after = read_frame(data, next, seed, next_length);
+      if (after != Frame::record && after != Frame::settled) break;
       ++scan.corrupt;
       off = next;
       length = next_length;
+      if (after == Frame::settled) {
+        off += record_frame_bytes + length;
+        continue;
+      }
+    } else if (frame == Frame::settled) {
+      off += record_frame_bytes + length;  // delivered (or safe in a segment): not sent again
+      continue;
     }
     scan.records.push_back(data.substr(off + record_frame_bytes, length));
     off += record_frame_bytes + length;
@@ -147,8 +158,11 @@ std::uint32_t record_seed(std::uint64_t generation) noexcept {
   return crc32c(bytes, sizeof bytes);
 }
 
+void settle_record_frame(char* frame) noexcept { store(frame + 4, ~load<std::uint32_t>(frame + 4)); }
+
 void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept {
-  // The checksum before the length: a frame whose length is still 0 reads as the end of the block.
+  // Store order does not matter, here or against the payload: a frame verifies only over the
+  // complete payload it was computed from, so whatever a crash cuts reads as an unwritten tail.
   store(frame + 4, crc32c(frame + record_frame_bytes, length, seed));
   store(frame, length);
 }

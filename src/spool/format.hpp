@@ -13,7 +13,9 @@
 //   below) then block_capacity bytes of records. A record: [u32 length][u32 crc][payload],
 //   crc = crc32c(payload, seed = record_seed(generation)); the frame is written after its
 //   payload, so a record whose frame verifies is complete. Records of a block follow each
-//   other from data offset 0; those before the block's consumed_end are in a segment already.
+//   other from data offset 0. A record whose batch settled (or went to a segment) has its
+//   checksum field complemented (settle_record_frame) and is skipped; records before the
+//   block's consumed_end are skipped too (an adopted arena's re-batched records).
 //
 // seg-N: compressed request bodies, appended one write() per batch.
 //   [file header, segment_header_bytes][batch record]...; a batch record is a
@@ -37,10 +39,10 @@ std::uint32_t crc32c(void const* data, std::size_t size, std::uint32_t seed = 0)
 inline constexpr std::array<char, 8> arena_magic = {'H', 'T', 'E', 'V', 'A', 'R', 'N', '1'};
 inline constexpr std::size_t arena_header_bytes = 4096;
 // File header fields (offsets in the file).
-inline constexpr std::size_t arena_off_version = 8;        // u32
-inline constexpr std::size_t arena_off_slot_bytes = 12;    // u32: 64 + block capacity
-inline constexpr std::size_t arena_off_slot_count = 16;    // u32
-inline constexpr std::size_t arena_off_created_ms = 24;    // i64, unix milliseconds
+inline constexpr std::size_t arena_off_version = 8;      // u32
+inline constexpr std::size_t arena_off_slot_bytes = 12;  // u32: 64 + block capacity
+inline constexpr std::size_t arena_off_slot_count = 16;  // u32
+inline constexpr std::size_t arena_off_created_ms = 24;  // i64, unix milliseconds
 // Block header fields (offsets in a slot). The rest of the 64 bytes is the runtime state.
 inline constexpr std::size_t block_header_bytes = 64;
 inline constexpr std::size_t slot_off_generation = 40;    // u64, 0: never used
@@ -49,24 +51,29 @@ inline constexpr std::size_t slot_off_seed = 52;          // u32, record_seed(ge
 inline constexpr std::size_t record_frame_bytes = 8;
 
 std::uint32_t record_seed(std::uint64_t generation) noexcept;
+// Marks a verified record settled (delivered, failed, or safe in a segment): its checksum
+// field becomes the checksum's complement, which recovery skips. Once per record: a second
+// call would undo the first.
+void settle_record_frame(char* frame) noexcept;
 // Writes the frame of the `length` payload bytes at frame + record_frame_bytes.
 void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept;
 
 // The file header of a new arena (arena_header_bytes at `out`).
-void write_arena_header(char* out, std::uint32_t slot_bytes, std::uint32_t slot_count, std::int64_t created_ms) noexcept;
+void write_arena_header(char* out, std::uint32_t slot_bytes, std::uint32_t slot_count,
+                        std::int64_t created_ms) noexcept;
 
 struct ArenaScan {
-  bool usable = false;           // false: not an arena, or one this version cannot read
-  bool newer_version = false;    // a version above format_version (left alone, counted)
+  bool usable = false;                    // false: not an arena, or one this version cannot read
+  bool newer_version = false;             // a version above format_version (left alone, counted)
   std::vector<std::string_view> records;  // unconsumed, verified payloads, block by block in order
   struct Slot {
     std::size_t index;
-    std::size_t first_record;    // index into records
+    std::size_t first_record;  // index into records
     std::size_t record_count;
-    std::uint32_t end;           // data offset after its last verified record
+    std::uint32_t end;  // data offset after its last verified record
   };
-  std::vector<Slot> slots;       // slots with unconsumed records
-  std::uint64_t corrupt = 0;     // damaged records (and damaged slot headers) skipped
+  std::vector<Slot> slots;    // slots with unconsumed records
+  std::uint64_t corrupt = 0;  // damaged records (and damaged slot headers) skipped
 };
 // Reads a whole arena file's bytes. Records whose frame does not verify end their block,
 // unless a verified record follows (then the damaged one is counted in `corrupt`). A truncated
@@ -84,17 +91,17 @@ inline constexpr std::uint32_t batch_magic = 0x31524248;  // "HBR1"
 inline constexpr std::size_t batch_header_bytes = 96;
 inline constexpr std::uint8_t batch_settled_mark = 0xAC;
 // Batch record header fields (offsets in the record). crc covers [batch_off_serial, end of body).
-inline constexpr std::size_t batch_off_magic = 0;          // u32
-inline constexpr std::size_t batch_off_body_bytes = 4;     // u32
-inline constexpr std::size_t batch_off_crc = 8;            // u32
-inline constexpr std::size_t batch_off_settled = 12;       // u8: 0 pending, batch_settled_mark settled
-inline constexpr std::size_t batch_off_serial = 16;        // u64 (informational)
-inline constexpr std::size_t batch_off_messages = 24;      // u32
-inline constexpr std::size_t batch_off_envelope_at = 28;   // u32: where `],"sentAt":` starts, uncompressed
-inline constexpr std::size_t batch_off_raw_bytes = 32;     // u32: uncompressed body size
-inline constexpr std::size_t batch_off_encoding = 36;      // u8: htevents::Compression value
-inline constexpr std::size_t batch_off_id = 40;            // 36 chars: the batch messageId
-inline constexpr std::size_t batch_off_oldest_ms = 80;     // i64: unix ms the batch opened (inspect)
+inline constexpr std::size_t batch_off_magic = 0;         // u32
+inline constexpr std::size_t batch_off_body_bytes = 4;    // u32
+inline constexpr std::size_t batch_off_crc = 8;           // u32
+inline constexpr std::size_t batch_off_settled = 12;      // u8: 0 pending, batch_settled_mark settled
+inline constexpr std::size_t batch_off_serial = 16;       // u64 (informational)
+inline constexpr std::size_t batch_off_messages = 24;     // u32
+inline constexpr std::size_t batch_off_envelope_at = 28;  // u32: where `],"sentAt":` starts, uncompressed
+inline constexpr std::size_t batch_off_raw_bytes = 32;    // u32: uncompressed body size
+inline constexpr std::size_t batch_off_encoding = 36;     // u8: htevents::Compression value
+inline constexpr std::size_t batch_off_id = 40;           // 36 chars: the batch messageId
+inline constexpr std::size_t batch_off_oldest_ms = 80;    // i64: unix ms the batch opened (inspect)
 
 struct BatchMeta {
   std::uint64_t serial = 0;
@@ -111,7 +118,7 @@ void write_segment_header(char* out, std::uint64_t sequence, std::int64_t create
 void write_batch_header(char* out, BatchMeta const& meta, std::string_view body) noexcept;
 
 struct SegmentEntry {
-  std::size_t offset = 0;       // of the batch record in the file
+  std::size_t offset = 0;  // of the batch record in the file
   std::size_t body_bytes = 0;
   bool settled = false;
   BatchMeta meta;

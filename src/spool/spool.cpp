@@ -8,8 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 
@@ -21,20 +21,20 @@ struct SpoolSegment {
   std::uint64_t sequence = 0;
   int fd = -1;
   std::string path;
-  std::size_t bytes = 0;         // file size
-  std::uint64_t pending = 0;     // batches not settled
-  bool writing = false;          // the serializer may still append
-  bool dirty = false;            // written since the last sync
-  AdoptedDir* dir = nullptr;     // nullptr: this client's own
+  std::size_t bytes = 0;      // file size
+  std::uint64_t pending = 0;  // batches not settled
+  bool writing = false;       // the serializer may still append
+  bool dirty = false;         // written since the last sync
+  AdoptedDir* dir = nullptr;  // nullptr: this client's own
 };
 
 struct AdoptedDir {
   std::string path;
   int lock_fd = -1;
-  std::size_t segments = 0;      // live segments from it
-  bool arena_pending = false;    // its arena's records are not all re-batched yet
-  bool keep = false;             // holds a file we cannot read (a newer format): never removed
-  bool adopting = true;          // its files are still being read: not removed meanwhile
+  std::size_t segments = 0;    // live segments from it
+  bool arena_pending = false;  // its arena's records are not all re-batched yet
+  bool keep = false;           // holds a file we cannot read (a newer format): never removed
+  bool adopting = true;        // its files are still being read: not removed meanwhile
 };
 
 namespace {
@@ -93,6 +93,7 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
     arena_map_ = static_cast<char*>(map);
     spool::write_arena_header(arena_map_, static_cast<std::uint32_t>(slot_stride_),
                               static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now());
+    ::msync(arena_map_, spool::arena_header_bytes, MS_SYNC);
   } catch (...) {
     if (arena_map_ != nullptr) ::munmap(arena_map_, arena_bytes_);
     if (arena_fd_ >= 0) ::close(arena_fd_);
@@ -157,13 +158,41 @@ void Spool::sync_now() noexcept {
     }
   }
   for (int fd : fds) {
-    ::fdatasync(fd);
+    spool_files::sync_data(fd);
     ::close(fd);
   }
-  if (arena_map_ != nullptr) ::msync(arena_map_, arena_bytes_, MS_SYNC);
+  if (arena_map_ != nullptr) sync_arena_in_use();
 }
 
-void Spool::stop(bool all_settled) noexcept {
+// Only slots in use (generation != 0) hold records that are not settled; a free slot's records
+// were all delivered or are in a segment. Syncing just those (a few dozen blocks under load
+// instead of the whole arena) keeps the rest of the arena's pages writable: every page a sync
+// writes back is write-protected, and the next write to it is a page fault.
+void Spool::sync_arena_in_use() noexcept {
+  constexpr std::size_t page = 4096;
+  char* const first = arena_map_ + spool::arena_header_bytes;
+  std::size_t run_begin = 0, run_end = 0;  // byte offsets from `first`; empty when equal
+  auto flush_run = [&] {
+    if (run_begin == run_end) return;
+    std::size_t const begin = (spool::arena_header_bytes + run_begin) / page * page;
+    std::size_t const end = std::min(arena_bytes_, (spool::arena_header_bytes + run_end + page - 1) / page * page);
+    ::msync(arena_map_ + begin, end - begin, MS_SYNC);
+    run_begin = run_end = 0;
+  };
+  for (std::size_t i = 0; i < options_.max_blocks; ++i) {
+    auto* generation = reinterpret_cast<std::uint64_t*>(first + i * slot_stride_ + spool::slot_off_generation);
+    if (__atomic_load_n(generation, __ATOMIC_RELAXED) == 0) {
+      flush_run();
+      continue;
+    }
+    std::size_t const offset = i * slot_stride_;
+    if (run_begin == run_end) run_begin = offset;
+    run_end = offset + slot_stride_;
+  }
+  flush_run();
+}
+
+void Spool::stop(bool arena_clean) noexcept {
   {
     std::lock_guard lock(thread_mutex_);
     if (stopped_) return;
@@ -174,7 +203,7 @@ void Spool::stop(bool all_settled) noexcept {
   if (thread_.joinable()) thread_.join();
   sync_now();
   std::lock_guard lock(mutex_);
-  bool remove = all_settled;
+  bool remove = arena_clean;
   for (auto& segment : segments_) {
     if (segment->dir == nullptr && segment->pending > 0) remove = false;
   }
@@ -219,8 +248,7 @@ void Spool::note_error(char const* what, int err) noexcept {
   errors_.fetch_add(1, std::memory_order_relaxed);
   if (error_logged_.exchange(true, std::memory_order_relaxed)) return;
   try {
-    logger_.log(LogLevel::error, std::string("spool: ") + what + " failed in " + own_path_ + ": " +
-                                     std::strerror(err) +
+    logger_.log(LogLevel::error, std::string("spool: ") + what + " failed in " + own_path_ + ": " + std::strerror(err) +
                                      "; that data stays in memory only (logged once; counted in spool_errors)");
   } catch (...) {
   }
@@ -289,7 +317,8 @@ Spool::Append Spool::append(Batch& batch, std::int64_t opened_unix_ms) noexcept 
   spool::write_batch_header(header, meta, body);
 
   std::lock_guard lock(mutex_);
-  if (writing_ != nullptr && writing_->bytes + record_bytes > segment_target_ && writing_->bytes > spool::segment_header_bytes) {
+  if (writing_ != nullptr && writing_->bytes + record_bytes > segment_target_ &&
+      writing_->bytes > spool::segment_header_bytes) {
     writing_->writing = false;
     SpoolSegment* old = writing_;
     writing_ = nullptr;
@@ -311,7 +340,7 @@ Spool::Append Spool::append(Batch& batch, std::int64_t opened_unix_ms) noexcept 
     if (writing_ == nullptr) return Append::error;
   }
   iovec parts[2] = {{header, sizeof header}, {const_cast<char*>(body.data()), body.size()}};
-  ssize_t const written = ::pwritev(writing_->fd, parts, 2, static_cast<off_t>(writing_->bytes));
+  ssize_t const written = spool_files::write_parts(writing_->fd, parts, 2, static_cast<off_t>(writing_->bytes));
   if (written != static_cast<ssize_t>(record_bytes)) {
     int const err = written < 0 ? errno : ENOSPC;
     // Leave no torn record behind: the file ends where the last whole one did.
@@ -402,7 +431,7 @@ bool Spool::take_adopted(std::deque<SpoolTicket>& out) {
   std::lock_guard lock(mutex_);
   bool const any = !adopted_tickets_.empty();
   while (!adopted_tickets_.empty()) {
-    out.push_back(std::move(adopted_tickets_.front()));
+    out.push_back(adopted_tickets_.front());
     adopted_tickets_.pop_front();
   }
   adopted_waiting_.store(false, std::memory_order_release);
@@ -428,7 +457,7 @@ void Spool::adopt_dead_siblings() noexcept {
       if (adopted_names_.contains(name)) continue;
     }
     std::string const path = options_.dir + "/" + name;
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     int const fd = ::open((path + "/lock").c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) continue;  // not a client's directory (or one being created: it has a lock soon)
@@ -499,12 +528,12 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
   for (auto const& entry : scan.entries) {
     if (entry.settled) continue;
     SpoolTicket ticket;
-    ticket.where = SpoolLocation{segment.get(), entry.offset,
-                                 static_cast<std::uint32_t>(spool::batch_header_bytes + entry.body_bytes),
-                                 entry.meta.messages};
+    ticket.where =
+        SpoolLocation{segment.get(), entry.offset,
+                      static_cast<std::uint32_t>(spool::batch_header_bytes + entry.body_bytes), entry.meta.messages};
     events += entry.meta.messages;
     spooled += ticket.where.record_bytes;
-    tickets.push_back(std::move(ticket));
+    tickets.push_back(ticket);
   }
   segment->pending = tickets.size();
   std::lock_guard lock(mutex_);
@@ -516,7 +545,7 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
   ++dir.segments;
   live_bytes_ += segment->bytes;
   segments_.push_back(std::move(segment));
-  for (auto& t : tickets) adopted_tickets_.push_back(std::move(t));
+  for (auto const& t : tickets) adopted_tickets_.push_back(t);
   recovered_.fetch_add(events, std::memory_order_relaxed);
   spooled_events_.fetch_add(events, std::memory_order_relaxed);
   spooled_bytes_.fetch_add(spooled, std::memory_order_relaxed);
@@ -526,7 +555,7 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
 void Spool::adopt_arena(AdoptedDir& dir, std::string const& path) {
   int const fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size == 0) {
     ::close(fd);
     ::unlink(path.c_str());
@@ -557,18 +586,6 @@ void Spool::adopt_arena(AdoptedDir& dir, std::string const& path) {
   arena->path = path;
   arena->dir = &dir;
   arena->records = std::move(scan.records);
-  arena->consumed_end_at.resize(arena->records.size());
-  arena->end.resize(arena->records.size());
-  std::uint32_t slot_bytes = 0;
-  std::memcpy(&slot_bytes, static_cast<char const*>(map) + spool::arena_off_slot_bytes, sizeof slot_bytes);
-  for (auto const& slot : scan.slots) {
-    char* const header = static_cast<char*>(map) + spool::arena_header_bytes + slot.index * slot_bytes;
-    for (std::size_t i = slot.first_record; i < slot.first_record + slot.record_count; ++i) {
-      arena->consumed_end_at[i] = header + spool::slot_off_consumed_end;
-      char const* const data = header + spool::block_header_bytes;
-      arena->end[i] = static_cast<std::uint32_t>(arena->records[i].data() + arena->records[i].size() - data);
-    }
-  }
   std::lock_guard lock(mutex_);
   dir.arena_pending = true;
   recovered_.fetch_add(arena->records.size(), std::memory_order_relaxed);

@@ -60,10 +60,8 @@ struct SpoolTicket {
 // The unconsumed records of a dead client's arena, for the serializer to put into batches. Its
 // mapping stays until recovered_done().
 struct RecoveredArena {
-  std::vector<std::string_view> records;
-  std::vector<char*> consumed_end_at;  // per record: its slot's consumed_end field
-  std::vector<std::uint32_t> end;      // per record: the data offset after it
-  std::size_t next = 0;                // the serializer's cursor
+  std::vector<std::string_view> records;  // inside the (writable) mapping: each frame is just before
+  std::size_t next = 0;                   // the serializer's cursor
   // Owned by the spool.
   void* mapping = nullptr;
   std::size_t mapping_bytes = 0;
@@ -90,10 +88,11 @@ class Spool {
   void connect(std::function<void()> on_adopted) { on_adopted_ = std::move(on_adopted); }
   // Any thread, once: the sync and adoption thread. Throws std::system_error.
   void start();
-  // Stops the thread. `all_settled`: nothing accepted or recovered is left (close() delivered
-  // or failed everything): the directory is removed. Otherwise it stays, unlocked, for the next
-  // client (which adopts it).
-  void stop(bool all_settled) noexcept;
+  // Stops the thread. `arena_clean`: every record accepted here is in a segment or failed.
+  // Then, when no batch in this client's own segments is pending either, its directory is
+  // removed; otherwise it stays, unlocked, for the next client (which adopts it). Adopted
+  // directories follow the same rule for what is left in them.
+  void stop(bool arena_clean) noexcept;
 
   // --- serializer ---
   enum class Append : std::uint8_t { spooled, full, error };
@@ -124,13 +123,14 @@ class Spool {
  private:
   void run() noexcept;
   void sync_now() noexcept;
+  void sync_arena_in_use() noexcept;
   void adopt_dead_siblings() noexcept;
   void adopt(std::string const& name, int lock_fd) noexcept;
   void adopt_segment(AdoptedDir& dir, std::string const& path);
   void adopt_arena(AdoptedDir& dir, std::string const& path);
-  SpoolSegment* open_segment() noexcept;  // caller holds mutex_
+  SpoolSegment* open_segment() noexcept;                // caller holds mutex_
   void retire_segment(SpoolSegment* segment) noexcept;  // caller holds mutex_; when nothing is pending
-  void maybe_remove_dir(AdoptedDir* dir) noexcept;       // caller holds mutex_
+  void maybe_remove_dir(AdoptedDir* dir) noexcept;      // caller holds mutex_
   void note_error(char const* what, int err) noexcept;
 
   SpoolOptions const options_;
@@ -152,7 +152,7 @@ class Spool {
   std::vector<std::unique_ptr<AdoptedDir>> adopted_;
   std::set<std::string> adopted_names_;
   std::deque<std::unique_ptr<RecoveredArena>> recovered_arenas_;  // waiting for the serializer
-  std::vector<std::unique_ptr<RecoveredArena>> recovering_;  // taken by it
+  std::vector<std::unique_ptr<RecoveredArena>> recovering_;       // taken by it
   std::deque<SpoolTicket> adopted_tickets_;
   std::atomic<std::size_t> recovered_waiting_{0};
   std::atomic<bool> adopted_waiting_{false};

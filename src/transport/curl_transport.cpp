@@ -14,6 +14,8 @@ namespace htevents::inline v0::detail {
 namespace {
 
 constexpr std::size_t kept_response_bytes = 512;
+// Failure details name the transport: "curl: Couldn't connect to server".
+constexpr std::string_view error_prefix = "curl: ";
 
 void init_curl_once() {
   static std::once_flag once;
@@ -49,9 +51,16 @@ bool permanent_transport_error(CURLcode code, std::string_view error) noexcept {
     default: return false;
   }
 }
-std::string HttpResponse::describe() const {
-  if (!transport_ok) return "curl: " + std::string(error);
-  return "HTTP " + std::to_string(status) + ": " + std::string(body);
+CurlTransportOptions CurlTransportOptions::from(TransportOptions const& o) {
+  CurlTransportOptions curl;
+  curl.url = o.url;
+  curl.authorization = "Authorization: " + o.authorization;
+  curl.user_agent = "User-Agent: " + o.user_agent;
+  curl.max_in_flight = o.max_in_flight;
+  curl.request_timeout = o.request_timeout;
+  curl.tls_verify = o.tls_verify;
+  curl.ca_bundle = o.ca_bundle;
+  return curl;
 }
 
 CurlTransport::CurlTransport(CurlTransportOptions const& options) {
@@ -62,7 +71,8 @@ CurlTransport::CurlTransport(CurlTransportOptions const& options) {
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, max);
   curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, max);
 
-  std::string const user_agent = "User-Agent: events-sdk-cpp (version: " HTEVENTS_VERSION ")";
+  std::string const user_agent =
+      options.user_agent.empty() ? "User-Agent: events-sdk-cpp (version: " HTEVENTS_VERSION ")" : options.user_agent;
   for (Compression c : {Compression::none, Compression::gzip, Compression::zstd}) {
     auto& list = headers_[static_cast<int>(c)];
     // Each append keeps the list on success and leaves it untouched on failure: on nullptr
@@ -102,6 +112,7 @@ CurlTransport::CurlTransport(CurlTransportOptions const& options) {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot.error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &slot);
     slot.response.reserve(kept_response_bytes);
+    slot.error_text.reserve(sizeof slot.error + error_prefix.size());
     idle_slots_.push_back(&slot);
   }
 }
@@ -170,7 +181,11 @@ bool CurlTransport::next_completion(Completion& out) noexcept {
       curl_easy_getinfo(slot->easy.get(), CURLINFO_RESPONSE_CODE, &r.status);
     } else {
       r.transport_permanent = permanent_transport_error(result, slot->error);
-      r.error = slot->error[0] != '\0' ? std::string_view(slot->error) : std::string_view(curl_easy_strerror(result));
+      // Within the reserved capacity (curl's messages are shorter than its error buffer): no allocation.
+      slot->error_text.assign(error_prefix);
+      slot->error_text.append(slot->error[0] != '\0' ? std::string_view(slot->error)
+                                                     : std::string_view(curl_easy_strerror(result)));
+      r.error = slot->error_text;
     }
     r.retry_after = slot->retry_after;
     r.body = slot->response;  // kept until this slot's next start()

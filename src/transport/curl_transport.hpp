@@ -17,10 +17,14 @@ namespace htevents::inline v0::detail {
 struct CurlTransportOptions {
   std::string url;            // {endpoint}/v1/batch
   std::string authorization;  // "Authorization: Basic ..."; never logged
+  std::string user_agent;     // "User-Agent: ..."; "" = events-sdk-cpp and the version
   std::size_t max_in_flight = 1;
   std::chrono::milliseconds request_timeout{0};
   bool tls_verify = true;
   std::string ca_bundle;  // "" = curl's default
+
+  // The public options, as header lines.
+  static CurlTransportOptions from(TransportOptions const& options);
 };
 
 // Curl errors another attempt cannot fix: a malformed URL, an unsupported scheme, TLS that can
@@ -64,6 +68,7 @@ class CurlTransport final : public HttpTransport {
     std::string response;  // first bytes of the answer, for failure details
     std::optional<std::chrono::milliseconds> retry_after;
     char error[CURL_ERROR_SIZE] = {};
+    std::string error_text;  // "curl: " + error, what HttpResponse::error shows
   };
 
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* slot) noexcept;

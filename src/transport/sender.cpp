@@ -66,9 +66,10 @@ void Sender::intake() noexcept {
   links_.batches.take_handed(intake_);
   auto const now = std::chrono::steady_clock::now();
   for (Batch* batch : intake_) {
-    // In an outage a new spooled batch waits on disk with the others, without a request of
-    // its own: its buffer goes straight back to the serializer, which keeps spilling.
-    if (now < hold_until_ && can_park(*batch)) {
+    // In an outage, and while the backlog it left drains (oldest first), a new batch waits on
+    // disk behind the others, without a request of its own: its buffer and its arena blocks go
+    // straight back, so producers never wait for the backlog.
+    if ((now < hold_until_ || !parked_.empty()) && can_park(*batch)) {
       park(batch, hold_until_);
     } else {
       ready_.push_back(batch);
@@ -153,7 +154,7 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
   }
   std::string detail;
   try {
-    detail = response.describe();
+    detail = describe(response);
   } catch (...) {
   }
   note_error(*batch, status, detail);
@@ -174,9 +175,9 @@ void Sender::settle(Batch* batch, HttpResponse const& response) noexcept {
       if (links_.spool != nullptr) {
         // An outage: hold every parked batch back, probing with backoff (one request per
         // interval, not one per batch).
-        hold_until_ = std::chrono::steady_clock::now() +
-                      backoff(static_cast<int>(std::min<std::uint64_t>(failing_run_, 30)), options_.retry_base,
-                              options_.retry_max, std::nullopt, rng_);
+        hold_until_ =
+            std::chrono::steady_clock::now() + backoff(static_cast<int>(std::min<std::uint64_t>(failing_run_, 30)),
+                                                       options_.retry_base, options_.retry_max, std::nullopt, rng_);
       }
       if (response.retry_after && honours_retry_after(status) && response.retry_after->count() > 0) {
         pause_for(batch, *response.retry_after);
@@ -386,7 +387,10 @@ void Sender::finish(Batch* batch) noexcept {
 }
 
 void Sender::settled_root(Batch* root) noexcept {
-  if (links_.spool != nullptr) links_.spool->settle(root->spooled);
+  if (links_.spool != nullptr) {
+    links_.spool->settle(root->spooled);
+    links_.batches.settle_records(*root);
+  }
   if (root->from_spool) {
     if (root->serial != 0) links_.batches.finished(root->serial);
     delete root;
@@ -397,10 +401,25 @@ void Sender::settled_root(Batch* root) noexcept {
 
 bool Sender::can_park(Batch const& batch) const noexcept {
   // Pieces of a split batch and split roots stay in memory (rare; their halves are not on disk).
-  return links_.spool != nullptr && batch.spooled && batch.root == nullptr && batch.pieces_left == 0;
+  return links_.spool != nullptr && batch.root == nullptr && batch.pieces_left == 0;
 }
 
 void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before) noexcept {
+  if (!batch->spooled) {
+    // To disk first (one write), then its arena records are settled: it waits there now.
+    // Spool full or failing: it waits in memory, holding its records (counted there).
+    if (links_.spool->append(*batch, batch->opened_unix_ms) != Spool::Append::spooled) {
+      batch->not_before = not_before;
+      try {
+        waiting_.push_back(batch);
+        return;
+      } catch (...) {
+      }
+      fail(batch, FailureReason::retries_exhausted, batch->last_status, "out of memory scheduling a retry");
+      return;
+    }
+    links_.batches.settle_records(*batch);
+  }
   try {
     SpoolTicket ticket;
     ticket.where = batch->spooled;
@@ -408,7 +427,7 @@ void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before
     ticket.attempts = batch->attempts;
     ticket.not_before = not_before;
     ticket.last_status = batch->last_status;
-    parked_.push_back(std::move(ticket));
+    parked_.push_back(ticket);
   } catch (...) {
     // No memory for the ticket: keep the batch in memory instead.
     batch->not_before = not_before;
@@ -431,7 +450,7 @@ void Sender::park(Batch* batch, std::chrono::steady_clock::time_point not_before
 // sentAt by start(). False when none was due (or none could be read).
 bool Sender::start_parked(std::chrono::steady_clock::time_point now) noexcept {
   if (parked_.empty() || now < hold_until_ || parked_.front().not_before > now) return false;
-  SpoolTicket ticket = std::move(parked_.front());
+  SpoolTicket ticket = parked_.front();
   parked_.pop_front();
   std::unique_ptr<Batch> batch;
   if (links_.spool->read(ticket.where, record_)) batch = spool::read_batch(record_, envelope_.max_bytes());
@@ -477,10 +496,10 @@ void Sender::fail_at_deadline(Batch* batch) noexcept {
 
 void Sender::fail_all_at_deadline() noexcept {
   transport_->cancel_all();
-  // A spooled batch is not failed at the deadline: it stays on disk for the next client.
+  // With a spool nothing is failed at the deadline: every batch is on disk (in a segment, or
+  // its records in the arena file) and stays there for the next client.
   auto settle_at_deadline = [&](Batch* batch) {
-    Batch const* root = batch->root != nullptr ? batch->root : batch;
-    if (links_.spool != nullptr && root->spooled) {
+    if (links_.spool != nullptr) {
       drop_from_memory(batch);
     } else {
       fail_at_deadline(batch);

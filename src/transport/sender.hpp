@@ -53,7 +53,7 @@ struct SenderLinks {
   Callbacks& callbacks;
   PipelineCounters& counters;
   Logger const& logger;
-  LastError& last_error;  // written on every failed attempt
+  LastError& last_error;   // written on every failed attempt
   Spool* spool = nullptr;  // with Config::spool_dir: batches wait for retries on disk, not in memory
 };
 
@@ -124,9 +124,9 @@ class Sender {
   std::uint64_t failing_run_ = 0;  // failed attempts since the last 2xx, for the warn line
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point next_stats_{};
-  std::deque<SpoolTicket> parked_;  // spool: batches waiting on disk, oldest first
+  std::deque<SpoolTicket> parked_;                      // spool: batches waiting on disk, oldest first
   std::chrono::steady_clock::time_point hold_until_{};  // spool: no parked batch starts before this
-  std::string record_;  // spool: a record read back
+  std::string record_;                                  // spool: a record read back
 };
 
 }  // namespace htevents::inline v0::detail

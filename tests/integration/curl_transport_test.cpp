@@ -70,7 +70,7 @@ TEST(CurlTransport, ParsesRetryAfter) {
   EXPECT_EQ(done.response.status, 429);
   ASSERT_TRUE(done.response.retry_after);
   EXPECT_EQ(*done.response.retry_after, 2000ms);
-  EXPECT_EQ(done.response.describe().rfind("HTTP 429: ", 0), 0u) << done.response.describe();
+  EXPECT_EQ(describe(done.response).rfind("HTTP 429: ", 0), 0u) << describe(done.response);
 }
 
 TEST(CurlTransport, ARefusedConnectionIsATransientTransportError) {
@@ -88,7 +88,7 @@ TEST(CurlTransport, ARefusedConnectionIsATransientTransportError) {
   EXPECT_FALSE(done.response.transport_permanent);
   EXPECT_EQ(done.response.status, 0);
   EXPECT_FALSE(done.response.error.empty());
-  EXPECT_EQ(done.response.describe().rfind("curl: ", 0), 0u);
+  EXPECT_EQ(describe(done.response).rfind("curl: ", 0), 0u);
 }
 
 TEST(CurlTransport, AnUnsupportedSchemeIsPermanent) {

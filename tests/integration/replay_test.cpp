@@ -1,4 +1,4 @@
-// The replay core of `htevents replay` (tools/replay): NDJSON lines into a Client, against the
+// The replay core of `htevents-cpp replay` (tools/replay): NDJSON lines into a Client, against the
 // local collector.
 #include <gtest/gtest.h>
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include "support/client_fixture.hpp"
@@ -47,8 +48,9 @@ class Observed {
   std::vector<std::string> lines(LogLevel level, std::vector<std::string_view> const& words = {}) const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;
-    for (auto const& [l, line] : lines_) {
-      if (l != level) continue;
+    for (auto const& entry : lines_) {
+      std::string const& line = entry.second;  // not a structured binding: clang 14 cannot capture one
+      if (entry.first != level) continue;
       if (std::all_of(words.begin(), words.end(), [&](std::string_view w) { return line.find(w) != std::string::npos; }))
         out.push_back(line);
     }

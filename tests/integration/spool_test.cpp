@@ -146,6 +146,39 @@ TEST(Spool, RecordsInTheArenaOfAKilledProcessAreRecovered) {
   EXPECT_EQ(dir.entries(), 0u);
 }
 
+// A client that adopts a spool but cannot deliver it (a drain that timed out) leaves the
+// adopted data where it was, and no directory of its own (with an arena of max_queue_bytes)
+// beside it.
+TEST(Spool, AClientWithNothingOfItsOwnLeftRemovesItsDirectory) {
+  TempDir dir;
+  collector::Collector unused(collector::Options{});
+  Config down = spooled(unused, dir);
+  down.endpoint = "http://127.0.0.1:9";
+  {
+    Client first(write_key, down);
+    for (std::uint64_t i = 0; i < 500; ++i) ASSERT_EQ(first.enqueue(w1_event(i)), Status::ok);
+    EXPECT_FALSE(first.close(200ms));
+  }
+  ASSERT_EQ(dir.entries(), 1u);
+  for (int round = 0; round < 3; ++round) {
+    Client again(write_key, down);
+    EXPECT_EQ(again.stats().recovered, 500u);
+    EXPECT_FALSE(again.close(200ms));
+    EXPECT_EQ(dir.entries(), 1u) << "round " << round << ": only the first client's directory stays";
+  }
+}
+
+TEST(Spool, MissingParentsOfSpoolDirAreCreated) {
+  TempDir dir;
+  collector::Collector collector(collector::Options{});
+  Config config = spooled(collector, dir);
+  config.spool_dir = (dir.path / "a" / "b" / "spool").string();
+  Client client(write_key, config);
+  ASSERT_EQ(client.enqueue(w1_event(1)), Status::ok);
+  EXPECT_TRUE(client.close(30s));
+  EXPECT_TRUE(fs::is_directory(config.spool_dir));
+}
+
 TEST(Spool, UnusableSpoolDirIsAConfigErrorNamingPathAndReason) {
   TempDir dir;
   collector::Collector collector(collector::Options{});

@@ -1,5 +1,5 @@
 #pragma once
-// The per-call latency histogram of `htevents load`: one per sending thread, merged at the end.
+// The per-call latency histogram of `htevents-cpp load`: one per sending thread, merged at the end.
 
 #include <algorithm>
 #include <array>

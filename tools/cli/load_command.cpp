@@ -1,21 +1,21 @@
-// `htevents load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
+// `htevents-cpp load`: the end-to-end measurement of docs/benchmarks.md. Sends N W1 track events
 // from T threads to a local collector, closes the client, and reports throughput, CPU, memory,
 // wire bytes and per-call enqueue latency, verified against the collector's unique count.
 // Options: load_options.*, latency histogram: latency_histogram.hpp, local collector:
 // local_collector.*, CPU sampling: thread_cpu.*, paced mode: paced_run.*.
-#include <pthread.h>
 #include <sys/resource.h>
-#include <x86intrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +28,9 @@
 #include "cli/local_collector.hpp"
 #include "cli/paced_run.hpp"
 #include "cli/thread_cpu.hpp"
+#include "cli/ticks.hpp"
 #include "common/flags.hpp"
+#include "common/thread_name.hpp"
 #include "htevents/htevents.hpp"
 #include "load/w1.hpp"
 
@@ -88,18 +90,83 @@ struct Result {
   Stats stats{};
   std::uint64_t not_ok = 0;
   std::optional<std::uint64_t> collector_unique;
-  Histogram latency{};   // in TSC ticks
+  Histogram latency{};  // in ticks (ticks.hpp)
   double ns_per_tick = 1;
   bool close_ok = false;
   bool verified = false;
+  // --spool and --refuse-for: sampled every 20 ms by a thread of their own.
+  std::uint64_t peak_spooled_events = 0;
+  std::uint64_t peak_spooled_bytes = 0;
+  std::uint64_t peak_queued_events = 0;
+  bool outage_sampled = false;             // the outage's end was sampled before close returned
+  std::uint64_t enqueued_at_outage_end = 0;
+  std::uint64_t delivered_at_outage_end = 0;
+  std::uint64_t spooled_at_outage_end = 0;
+  std::optional<std::uint64_t> outage_refusals;
+};
+
+// Peaks of the spool and queue gauges and the state when the outage ended, from stats() every
+// 20 ms (a short lock each time; only with --spool or --refuse-for, so the plain benchmark is
+// unchanged).
+class Sampler {
+ public:
+  Sampler(Client const& client, Result& result, std::chrono::steady_clock::time_point outage_end)
+      : client_(client), result_(result), outage_end_(outage_end) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Sampler() { stop(); }
+  /// Takes a last sample and joins the thread.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    detail::set_this_thread_name("htev-load-smpl");
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      lock.unlock();
+      sample();
+      lock.lock();
+      if (stopping_) return;
+      wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });  // woken by stop()
+    }
+  }
+  void sample() {
+    Stats const s = client_.stats();
+    result_.peak_spooled_events = std::max(result_.peak_spooled_events, s.spooled_events);
+    result_.peak_spooled_bytes = std::max(result_.peak_spooled_bytes, s.spooled_bytes);
+    result_.peak_queued_events = std::max(result_.peak_queued_events, s.queued_events);
+    if (!result_.outage_sampled && std::chrono::steady_clock::now() >= outage_end_) {
+      result_.outage_sampled = true;
+      result_.enqueued_at_outage_end = s.enqueued;
+      result_.delivered_at_outage_end = s.delivered;
+      result_.spooled_at_outage_end = s.spooled_events;
+    }
+  }
+
+  Client const& client_;
+  Result& result_;
+  std::chrono::steady_clock::time_point outage_end_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // under mutex_ (std::jthread would do: libc++ 14 lacks it)
+  std::thread thread_;     // last: started after the members it uses
 };
 
 int run(LoadOptions const& o) {
   std::unique_ptr<LocalCollector> local;
   std::string endpoint = o.endpoint;
   std::string where = "the given endpoint (not verified)";
+  auto const refuse_for = std::chrono::milliseconds(static_cast<std::int64_t>(o.refuse_for * 1000 + 0.5));
+  auto const outage_end = std::chrono::steady_clock::now() + refuse_for;  // the collector starts now
   if (endpoint.empty()) {
-    local = std::make_unique<LocalCollector>(o.stall);
+    local = std::make_unique<LocalCollector>(o.stall, refuse_for);
     endpoint = local->endpoint();
     where = "local collector, " + local->description();
   }
@@ -114,11 +181,23 @@ int run(LoadOptions const& o) {
   config.backpressure = o.stall ? Backpressure::drop_newest : Backpressure::block;
   config.tls_verify = !endpoint.starts_with("http://");
   if (o.stall) config.logger = [](LogLevel, std::string_view) {};  // 503s are the point here
+  config.spool_dir = o.spool_dir;
+  config.spool_sync_interval = std::chrono::milliseconds(o.spool_sync_ms);
+  if (refuse_for.count() > 0) {
+    // Ride the outage out rather than give up: producers wait for room while memory is full
+    // (without a spool), retries outlast the outage and resume within a second of its end.
+    config.enqueue_timeout = refuse_for + std::chrono::seconds(10);
+    config.max_attempts = 1000;
+    config.retry_max = std::chrono::milliseconds(1000);
+  }
+  bool const sampled = refuse_for.count() > 0 || !o.spool_dir.empty();
 
   auto result = std::make_unique<Result>();
   rusage before{};
   ::getrusage(RUSAGE_SELF, &before);
   auto client = std::make_unique<Client>("load-write-key", config);
+  std::optional<Sampler> sampler;
+  if (sampled) sampler.emplace(*client, *result, outage_end);
 
   std::vector<std::unique_ptr<Histogram>> histograms;
   std::vector<std::uint64_t> not_ok(o.threads, 0);
@@ -129,7 +208,7 @@ int run(LoadOptions const& o) {
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
-      pthread_setname_np(pthread_self(), "htev-load");
+      detail::set_this_thread_name("htev-load");
       std::uint64_t const first = o.events * t / o.threads;
       std::uint64_t const last = o.events * (t + 1) / o.threads;
       Histogram& h = *histograms[t];
@@ -138,29 +217,27 @@ int run(LoadOptions const& o) {
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (std::uint64_t i = first; i < last; ++i) {
         Status status;
-        // Timed in TSC ticks (converted to ns after the run): two clock_gettime calls per
+        // Timed in ticks (ticks.hpp; converted to ns after the run): two clock_gettime calls per
         // event would cost more than a third of the call being measured.
         if (o.struct_api) {
           Track const event = w1_event(i);  // building the struct is not the timed call
-          std::uint64_t const t0 = __rdtsc();
+          std::uint64_t const t0 = ticks();
           status = client->enqueue(event);
-          h.record(__rdtsc() - t0);
+          h.record(ticks() - t0);
         } else {
-          std::uint64_t const t0 = __rdtsc();
+          std::uint64_t const t0 = ticks();
           status = send_w1_fast(*client, i);
-          h.record(__rdtsc() - t0);
+          h.record(ticks() - t0);
         }
         if (status != Status::ok) ++failures;
       }
       not_ok[t] = failures;
-      rusage self{};
-      ::getrusage(RUSAGE_THREAD, &self);
-      producer_cpu[t] = cpu_seconds(self);
+      producer_cpu[t] = this_thread_cpu_seconds();
     });
   }
   while (ready.load() != o.threads) std::this_thread::yield();
   auto const start = std::chrono::steady_clock::now();
-  std::uint64_t const start_ticks = __rdtsc();
+  std::uint64_t const start_ticks = ticks();
   go.store(true, std::memory_order_release);
   for (auto& thread : threads) thread.join();
   // The pipeline threads' CPU so far (they end inside close(), taking their counters along).
@@ -168,9 +245,12 @@ int run(LoadOptions const& o) {
   result->sender_cpu_before_close = named_threads_cpu_seconds("htev-send");
   // A stalled endpoint never drains: give close() a short deadline (what is left goes to
   // on_failure); otherwise wait for everything.
-  result->close_ok = client->close(o.stall ? std::chrono::seconds(2) : std::chrono::seconds(120));
+  auto const close_timeout = o.stall ? std::chrono::milliseconds(2000)
+                                     : std::chrono::milliseconds(std::chrono::seconds(120)) + refuse_for;
+  result->close_ok = client->close(close_timeout);
+  if (sampler) sampler->stop();
   auto const end = std::chrono::steady_clock::now();
-  std::uint64_t const end_ticks = __rdtsc();
+  std::uint64_t const end_ticks = ticks();
   rusage after{};
   ::getrusage(RUSAGE_SELF, &after);
 
@@ -191,6 +271,7 @@ int run(LoadOptions const& o) {
     r.not_ok += not_ok[t];
   }
   if (local) r.collector_unique = local->unique_ids();
+  if (local && refuse_for.count() > 0) r.outage_refusals = local->counter("outage_refusals");
   if (o.stall) {
     r.verified = r.peak_rss_bytes <= r.rss_budget_bytes;
   } else {
@@ -222,7 +303,7 @@ int run(LoadOptions const& o) {
         "\"enqueue_latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},"
         "\"enqueued\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"dropped\":%" PRIu64
         ",\"failed\":%" PRIu64 ",\"not_ok\":%" PRIu64 ",\"bytes_uncompressed\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-        ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s}\n",
+        ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s",
         o.events, o.threads, o.stall ? "drop_newest" : "block", o.struct_api ? "struct" : "fast", std::string(compression_name(o.compression)).c_str(),
         o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.client_cpu_seconds,
         r.client_cpu_per_million, r.collector_cpu_subtracted, r.producer_cpu_seconds,
@@ -232,11 +313,27 @@ int run(LoadOptions const& o) {
         r.stats.bytes_sent, r.stats.requests, r.stats.retries,
         r.collector_unique ? std::to_string(*r.collector_unique).c_str() : "null", r.close_ok ? "true" : "false",
         r.verified ? "true" : "false");
+    if (!o.spool_dir.empty()) {
+      std::printf(",\"spool\":{\"recovered\":%" PRIu64 ",\"peak_spooled_events\":%" PRIu64
+                  ",\"peak_spooled_bytes\":%" PRIu64 ",\"spooled_events\":%" PRIu64 ",\"spool_errors\":%" PRIu64
+                  ",\"spool_corrupt\":%" PRIu64 ",\"spool_overflows\":%" PRIu64 "}",
+                  r.stats.recovered, r.peak_spooled_events, r.peak_spooled_bytes, r.stats.spooled_events,
+                  r.stats.spool_errors, r.stats.spool_corrupt, r.stats.spool_overflows);
+    }
+    if (refuse_for.count() > 0) {
+      std::printf(",\"outage\":{\"refuse_for_seconds\":%.3f,\"outage_refusals\":%s,\"sampled\":%s,"
+                  "\"enqueued_at_end\":%" PRIu64 ",\"delivered_at_end\":%" PRIu64 ",\"spooled_at_end\":%" PRIu64
+                  ",\"peak_queued_events\":%" PRIu64 "}",
+                  o.refuse_for, r.outage_refusals ? std::to_string(*r.outage_refusals).c_str() : "null",
+                  r.outage_sampled ? "true" : "false", r.enqueued_at_outage_end, r.delivered_at_outage_end,
+                  r.spooled_at_outage_end, r.peak_queued_events);
+    }
+    std::printf("}\n");
     return r.verified ? 0 : 1;
   }
 
   auto const mib = [](std::uint64_t b) { return static_cast<double>(b) / 1048576.0; };
-  std::printf("htevents load: %s W1 track events from %u threads, %s API, %s compression%s\n",
+  std::printf("htevents-cpp load: %s W1 track events from %u threads, %s API, %s compression%s\n",
               grouped(o.events).c_str(), o.threads, o.struct_api ? "struct" : "fast-path",
               std::string(compression_name(o.compression)).c_str(),
               o.stall ? ", STALLED endpoint (every batch answered 503)" : "");
@@ -261,6 +358,33 @@ int run(LoadOptions const& o) {
   std::printf("  Events       enqueued %s, delivered %s, rejected %s (dropped by backpressure %s), failed %s\n",
               grouped(r.stats.enqueued).c_str(), grouped(r.stats.delivered).c_str(),
               grouped(r.stats.rejected).c_str(), grouped(r.stats.dropped).c_str(), grouped(r.stats.failed).c_str());
+  if (!o.spool_dir.empty()) {
+    std::printf("  Spool        %s: recovered %s, peak spooled %s events (%.1f MiB), spooled now %s; "
+                "spool errors %s, corrupt records %s, overflows %s\n",
+                o.spool_dir.c_str(), grouped(r.stats.recovered).c_str(), grouped(r.peak_spooled_events).c_str(),
+                mib(r.peak_spooled_bytes), grouped(r.stats.spooled_events).c_str(),
+                grouped(r.stats.spool_errors).c_str(), grouped(r.stats.spool_corrupt).c_str(),
+                grouped(r.stats.spool_overflows).c_str());
+  }
+  if (refuse_for.count() > 0) {
+    std::printf("  Outage       the collector refused %s batch POSTs (503, no Retry-After) for its first %.1f s\n",
+                r.outage_refusals ? grouped(*r.outage_refusals).c_str() : "?", o.refuse_for);
+    if (r.outage_sampled) {
+      std::printf("               when it ended: %s accepted, %s delivered, %s held (%s on disk); peak %s queued in memory\n",
+                  grouped(r.enqueued_at_outage_end).c_str(), grouped(r.delivered_at_outage_end).c_str(),
+                  grouped(r.enqueued_at_outage_end - std::min(r.enqueued_at_outage_end, r.delivered_at_outage_end)).c_str(),
+                  grouped(r.spooled_at_outage_end).c_str(), grouped(r.peak_queued_events).c_str());
+    } else {
+      std::printf("               the run ended before the outage did (close() waited for it)\n");
+    }
+    // Recovered events (a spool left by an earlier run) are delivered on top of those accepted.
+    std::uint64_t const owed = r.stats.enqueued + r.stats.recovered;
+    bool const all = r.stats.failed == 0 && r.not_ok == 0 && r.stats.delivered == owed;
+    std::printf("               after it: %s of %s accepted%s events delivered, %s failed: %s\n",
+                grouped(r.stats.delivered).c_str(), grouped(owed).c_str(),
+                r.stats.recovered != 0 ? " and recovered" : "", grouped(r.stats.failed).c_str(),
+                all ? "everything was delivered after the outage" : "NOT everything was delivered");
+  }
   std::printf("\n");
   if (o.stall) {
     std::printf("%s: peak RSS %.1f MiB %s the budget max_queue_bytes + 32 MiB = %.1f MiB\n",
@@ -299,10 +423,10 @@ int load_command(int argc, char** argv) {
     }
     return run(options);
   } catch (UsageError const& e) {
-    std::fprintf(stderr, "htevents load: %s\n(try htevents load --help)\n", e.what());
+    std::fprintf(stderr, "htevents-cpp load: %s\n(try htevents-cpp load --help)\n", e.what());
     return 2;
   } catch (std::exception const& e) {
-    std::fprintf(stderr, "htevents load: %s\n", e.what());
+    std::fprintf(stderr, "htevents-cpp load: %s\n", e.what());
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The options of `htevents load` and their parsing (usage errors throw flags::UsageError).
+// The options of `htevents-cpp load` and their parsing (usage errors throw flags::UsageError).
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace htevents::cli {
 
-/// The text of `htevents load --help`.
+/// The text of `htevents-cpp load --help`.
 extern std::string_view const load_usage;
 
 struct LoadOptions {
@@ -24,6 +24,9 @@ struct LoadOptions {
   std::size_t max_queue_mb = 64;
   std::optional<std::uint64_t> rate;  // set: paced mode (paced_run.hpp)
   double duration = 10;
+  double refuse_for = 0;   // seconds of refuse mode at the local collector's start (0: none)
+  std::string spool_dir;   // Config::spool_dir (empty: memory only)
+  long long spool_sync_ms = 1000;  // Config::spool_sync_interval
   bool json = false;
   bool help = false;
 };

@@ -21,18 +21,24 @@
 namespace htevents::cli {
 namespace {
 
+// Where this executable is: /proc/self/exe on Linux; elsewhere the current directory (the
+// collector program is then looked for there, or the in-process collector is used).
 std::string self_directory() {
+#if !defined(__linux__)
+  return ".";
+#else
   std::array<char, 4096> path{};
   ssize_t const n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
   if (n <= 0) return ".";
   std::string p(path.data(), static_cast<std::size_t>(n));
   return p.substr(0, p.rfind('/'));
+#endif
 }
 
 std::string find_collector_program() {
   std::string const dir = self_directory();
-  for (std::string const& candidate : {dir + "/htevents-collector", dir + "/collector/htevents-collector",
-                                       dir + "/../tools/collector/htevents-collector"}) {
+  for (std::string const& candidate : {dir + "/htevents-cpp-collector", dir + "/collector/htevents-cpp-collector",
+                                       dir + "/../tools/collector/htevents-cpp-collector"}) {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return {};
@@ -58,17 +64,18 @@ std::string http_get(std::string const& url) {
 
 }  // namespace
 
-LocalCollector::LocalCollector(bool stall) {
+LocalCollector::LocalCollector(bool stall, std::chrono::milliseconds refuse_for) {
   std::string const program = find_collector_program();
-  if (!program.empty() && start_child(program, stall)) return;
+  if (!program.empty() && start_child(program, stall, refuse_for)) return;
   collector::Options options;
   if (stall) options.fixed_status = 503;
+  options.outage = refuse_for;
   auto const before = thread_ids();
   in_process_ = std::make_unique<collector::Collector>(options);
   for (long tid : thread_ids())
     if (before.count(tid) == 0) collector_threads_.push_back(tid);
   endpoint_ = in_process_->endpoint();
-  description_ = "in this process (htevents-collector not found next to this program; its CPU is "
+  description_ = "in this process (htevents-cpp-collector not found next to this program; its CPU is "
                  "subtracted per thread)";
 }
 
@@ -81,10 +88,15 @@ LocalCollector::~LocalCollector() {
   if (!port_file_.empty()) std::remove(port_file_.c_str());
 }
 
-std::optional<std::uint64_t> LocalCollector::unique_ids() const {
-  if (in_process_) return in_process_->stats().unique_message_ids;
-  std::string const body = http_get(endpoint_ + "/stats");
-  std::string_view const key = "\"unique_message_ids\":";
+std::optional<std::uint64_t> LocalCollector::counter(std::string_view name) const {
+  std::string const body = in_process_ ? in_process_->stats().to_json() : http_get(endpoint_ + "/stats");
+  // Appended rather than "\"" + std::string(name) + ...: GCC 12 at -O3 (Release) reports a
+  // false -Wrestrict overlap in that operator+.
+  std::string key;
+  key.reserve(name.size() + 3);
+  key.push_back('"');
+  key.append(name);
+  key.append("\":");
   auto const at = body.find(key);
   if (at == std::string::npos) return std::nullopt;
   std::uint64_t value = 0;
@@ -100,9 +112,10 @@ double LocalCollector::in_process_cpu_seconds() const {
   return total;
 }
 
-bool LocalCollector::start_child(std::string const& program, bool stall) {
+bool LocalCollector::start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for) {
   port_file_ = "/tmp/htevents-load-" + std::to_string(::getpid()) + ".port";
   std::remove(port_file_.c_str());
+  std::string const refuse_seconds = std::to_string(std::chrono::duration<double>(refuse_for).count());
   std::fflush(nullptr);
   pid_t const pid = ::fork();
   if (pid < 0) return false;
@@ -111,6 +124,10 @@ bool LocalCollector::start_child(std::string const& program, bool stall) {
     if (stall) {
       args.push_back("--fixed-status");
       args.push_back("503");
+    }
+    if (refuse_for.count() > 0) {
+      args.push_back("--refuse-for");
+      args.push_back(refuse_seconds.c_str());
     }
     args.push_back(nullptr);
     // Its report and final stats would mix with ours: we read its counts over HTTP instead.

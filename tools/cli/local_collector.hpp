@@ -1,14 +1,16 @@
 #pragma once
-// The local collector that `htevents load` and its paced mode send to: the htevents-collector
+// The local collector that `htevents-cpp load` and its paced mode send to: the htevents-cpp-collector
 // program as a child process when it is found next to this one (its CPU is then not ours), else
 // a collector inside this process (whose threads the caller must not charge to the client).
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector/collector.hpp"
@@ -17,8 +19,9 @@ namespace htevents::cli {
 
 class LocalCollector {
  public:
-  /// stall: every batch is answered 503.
-  explicit LocalCollector(bool stall);
+  /// stall: every batch is answered 503. refuse_for > 0: refuse mode for that long from the
+  /// collector's start (every batch answered 503 without Retry-After), then normal answers.
+  explicit LocalCollector(bool stall, std::chrono::milliseconds refuse_for = std::chrono::milliseconds(0));
   ~LocalCollector();
   LocalCollector(LocalCollector const&) = delete;
   LocalCollector& operator=(LocalCollector const&) = delete;
@@ -30,13 +33,16 @@ class LocalCollector {
   std::vector<long> const& in_process_threads() const { return collector_threads_; }
 
   /// The collector's unique messageId count; nullopt when it cannot be read.
-  std::optional<std::uint64_t> unique_ids() const;
+  std::optional<std::uint64_t> unique_ids() const { return counter("unique_message_ids"); }
+  /// One top-level counter of collector::Stats::to_json() ("outage_refusals", ...); nullopt
+  /// when it cannot be read.
+  std::optional<std::uint64_t> counter(std::string_view name) const;
 
   /// CPU seconds of the in-process collector's threads (0 for a child process).
   double in_process_cpu_seconds() const;
 
  private:
-  bool start_child(std::string const& program, bool stall);
+  bool start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for);
 
   std::unique_ptr<collector::Collector> in_process_;
   std::vector<long> collector_threads_;

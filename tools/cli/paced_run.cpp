@@ -1,16 +1,14 @@
 // The paced run of paced_run.hpp. What it charges to the client, over a fixed window:
 // - the pipeline threads (serializer "htev-serialize", sender "htev-send", any other thread the
 //   client started), from their kernel CPU clocks;
-// - the time this thread spends inside the enqueue calls (two TSC reads around each call; at a
-//   trickle a call is almost never preempted, so its wall time is its CPU time).
+// - the time this thread spends inside the enqueue calls (two ticks() reads around each call; at
+//   a trickle a call is almost never preempted, so its wall time is its CPU time).
 // The rest of this thread is the pacing loop (sleeping until the next event is due): a caller's
 // cost, reported but not charged. The collector is a child process (see LocalCollector), so its
 // CPU is not in this process at all.
 #include "cli/paced_run.hpp"
 
 #include <sys/resource.h>
-#include <unistd.h>
-#include <x86intrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +23,7 @@
 
 #include "cli/local_collector.hpp"
 #include "cli/thread_cpu.hpp"
+#include "cli/ticks.hpp"
 #include "htevents/htevents.hpp"
 #include "load/w1.hpp"
 
@@ -94,7 +93,7 @@ int paced_run(PacedOptions const& o) {
 
   auto const duration = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(o.duration_seconds));
   std::uint64_t const events = static_cast<std::uint64_t>(std::llround(static_cast<double>(o.rate) * o.duration_seconds));
-  long const pacer = ::gettid();
+  long const pacer = this_thread_id();
   std::uint64_t enqueue_ticks = 0;
   std::uint64_t enqueue_max_ticks = 0;  // the first call also registers this thread's producer
   std::uint64_t not_ok = 0;
@@ -103,20 +102,20 @@ int paced_run(PacedOptions const& o) {
   rusage process_before{};
   ::getrusage(RUSAGE_SELF, &process_before);
   auto const start = std::chrono::steady_clock::now();
-  std::uint64_t const start_ticks = __rdtsc();
+  std::uint64_t const start_ticks = ticks();
   for (std::uint64_t i = 0; i < events; ++i) {
     // Absolute due times: a late wake-up is caught up by the next ones, so the rate holds.
     std::this_thread::sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000 / o.rate));
-    std::uint64_t const t0 = __rdtsc();
+    std::uint64_t const t0 = ticks();
     Status const status = load::send_w1_fast(*client, i);
-    std::uint64_t const ticks = __rdtsc() - t0;
-    enqueue_ticks += ticks;
-    enqueue_max_ticks = std::max(enqueue_max_ticks, ticks);
+    std::uint64_t const took = ticks() - t0;
+    enqueue_ticks += took;
+    enqueue_max_ticks = std::max(enqueue_max_ticks, took);
     if (status != Status::ok) ++not_ok;
   }
   std::this_thread::sleep_until(start + duration);  // the last event is due one period before the end
   auto const end = std::chrono::steady_clock::now();
-  std::uint64_t const end_ticks = __rdtsc();
+  std::uint64_t const end_ticks = ticks();
   auto const threads_after = sample_threads();
   rusage process_after{};
   ::getrusage(RUSAGE_SELF, &process_after);
@@ -164,8 +163,8 @@ int paced_run(PacedOptions const& o) {
     return verified ? 0 : 1;
   }
 
-  if (o.rate == 0) std::printf("htevents load --rate 0: an idle client (nothing queued) for %.1f s\n", w.seconds);
-  else std::printf("htevents load --rate %" PRIu64 ": %" PRIu64 " W1 events at %" PRIu64 "/s for %.1f s\n", o.rate, events, o.rate, w.seconds);
+  if (o.rate == 0) std::printf("htevents-cpp load --rate 0: an idle client (nothing queued) for %.1f s\n", w.seconds);
+  else std::printf("htevents-cpp load --rate %" PRIu64 ": %" PRIu64 " W1 events at %" PRIu64 "/s for %.1f s\n", o.rate, events, o.rate, w.seconds);
   std::printf("endpoint: %s, local collector, %s\n\n", local.endpoint().c_str(), local.description().c_str());
   std::printf("  Client CPU   %.3f%% of a core beyond the pacing loop (serializer + sender + other client threads + enqueue calls)\n",
               client_percent);

@@ -1,5 +1,5 @@
 #pragma once
-// `htevents load --rate N --duration S`: the cost of a client when events trickle (issue 8, edge
+// `htevents-cpp load --rate N --duration S`: the cost of a client when events trickle (issue 8, edge
 // 10). W1 events at a fixed rate (0 = idle: a client with nothing queued) to the local
 // collector, default Config, reporting the client's CPU beyond the pacing loop itself as % of
 // one core.
@@ -17,7 +17,7 @@ struct PacedOptions {
   bool json = false;
 };
 
-/// Runs one paced window and prints its report; the exit code of `htevents load`.
+/// Runs one paced window and prints its report; the exit code of `htevents-cpp load`.
 int paced_run(PacedOptions const& options);
 
 }  // namespace htevents::cli

@@ -1,8 +1,9 @@
-// htevents replay: an NDJSON file (or stdin) of Segment-spec messages into the batch API.
+// htevents-cpp replay: an NDJSON file (or stdin) of Segment-spec messages into the batch API.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -20,13 +21,14 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents replay FILE|- [options]
+constexpr std::string_view usage = R"(Usage: htevents-cpp replay FILE|- [options]
 
 Sends every message of FILE (or stdin for -): NDJSON, one Segment-spec message per line with
 "type" and the fields of that type (userId, anonymousId, event, name, groupId, previousId,
 messageId, timestamp, properties, traits, context, integrations; others are ignored).
 A bad line is reported as `line N: why` on stderr. Progress goes to stderr: one updating line on
-a terminal, a line every 5 s otherwise. Ends with a summary; the exit status is 0 only when every
+a terminal, a line every 5 s otherwise, while reading and then while the last deliveries and
+their retries drain. Ends with a summary; the exit status is 0 only when every
 line was sent and delivered.
 
 Options (also --name=value):
@@ -36,6 +38,7 @@ Options (also --name=value):
   --close-timeout S       seconds to wait for the last deliveries at the end (default 60)
   --write-key KEY         default: $HTEVENTS_WRITE_KEY
   --endpoint URL          default: $HTEVENTS_ENDPOINT, else https://us-east-1.hightouch-events.com
+  --progress-ms N         progress every N ms (default: 200 on a terminal, else 5000)
   --quiet                 no progress lines
   --help                  this text
 )";
@@ -47,6 +50,7 @@ struct Flags {
   Compression compression = Compression::zstd;
   unsigned close_timeout_seconds = 60;
   std::string write_key, endpoint;
+  unsigned progress_ms = 0;  // 0: by terminal or not
   bool quiet = false;
   bool help = false;
 };
@@ -56,25 +60,35 @@ Flags parse(int argc, char** argv) {
   bool has_path = false;
   Args args(argc, argv);
   while (args.next()) {
-    if (args.is("--help")) f.help = true;
+    if (args.is("--help"))
+      f.help = true;
     else if (args.is("--on-error")) {
       std::string_view const v = args.value();
-      if (v == "skip") f.on_error = replay::OnError::skip;
-      else if (v == "stop") f.on_error = replay::OnError::stop;
-      else throw UsageError("invalid value '" + std::string(v) + "' for --on-error (skip|stop)");
+      if (v == "skip")
+        f.on_error = replay::OnError::skip;
+      else if (v == "stop")
+        f.on_error = replay::OnError::stop;
+      else
+        throw UsageError("invalid value '" + std::string(v) + "' for --on-error (skip|stop)");
     } else if (args.is("--batch-size")) {
       f.batch_size = parse_number<std::size_t>("--batch-size", args.value());
     } else if (args.is("--compression")) {
       f.compression = parse_compression("--compression", args.value());
     } else if (args.is("--close-timeout")) {
       f.close_timeout_seconds = parse_number<unsigned>("--close-timeout", args.value());
-    } else if (args.is("--write-key")) f.write_key = args.value();
-    else if (args.is("--endpoint")) f.endpoint = args.value();
-    else if (args.is("--quiet")) f.quiet = true;
+    } else if (args.is("--write-key"))
+      f.write_key = args.value();
+    else if (args.is("--endpoint"))
+      f.endpoint = args.value();
+    else if (args.is("--progress-ms"))
+      f.progress_ms = parse_number<unsigned>("--progress-ms", args.value());
+    else if (args.is("--quiet"))
+      f.quiet = true;
     else if ((args.positional() || args.current() == "-") && !has_path) {
       f.path = args.current();
       has_path = true;
-    } else args.unknown();
+    } else
+      args.unknown();
   }
   if (!f.help && !has_path) throw UsageError("missing FILE (or - for stdin)");
   return f;
@@ -87,7 +101,8 @@ class ProgressPrinter {
  public:
   ProgressPrinter(std::uint64_t total_bytes, bool tty) : total_(total_bytes), tty_(tty) {}
 
-  void print(replay::Progress const& p, bool final_line) {
+  // Reading: input consumed and what the client has done with it so far.
+  void print(replay::Progress const& p, Stats const& stats, bool final_line) {
     double const seconds = elapsed();
     double const mbps = seconds > 0 ? mb(p.bytes) / seconds : 0;
     double const eps = seconds > 0 ? static_cast<double>(p.sent) / seconds : 0;
@@ -96,12 +111,27 @@ class ProgressPrinter {
     if (total_ > 0) {
       std::snprintf(total, sizeof total, "/%.1f MB (%.0f%%)", mb(total_),
                     100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_));
-      if (mbps > 0 && p.bytes < total_)
-        std::snprintf(eta, sizeof eta, " ETA %.0fs", mb(total_ - p.bytes) / mbps);
+      if (mbps > 0 && p.bytes < total_) std::snprintf(eta, sizeof eta, " ETA %.0fs", mb(total_ - p.bytes) / mbps);
     }
-    std::fprintf(stderr, "%sread %.1f%s, %.1f MB/s, %.0f events/s, sent %llu, rejected %llu%s%s",
+    std::fprintf(stderr, "%sread %.1f%s, %.1f MB/s, %.0f events/s, sent %llu, rejected %llu, delivered %llu%s%s",
                  tty_ ? "\r\033[K" : "", mb(p.bytes), total, mbps, eps, static_cast<unsigned long long>(p.sent),
-                 static_cast<unsigned long long>(p.rejected), eta, tty_ && !final_line ? "" : "\n");
+                 static_cast<unsigned long long>(p.rejected), static_cast<unsigned long long>(stats.delivered), eta,
+                 tty_ && !final_line ? "" : "\n");
+    std::fflush(stderr);
+    dirty_ = tty_ && !final_line;
+  }
+  // Draining (the input is read, close() is waiting): deliveries, what is left, retries.
+  void print_drain(std::uint64_t sent, Stats const& stats, bool final_line) {
+    std::uint64_t const settled = stats.delivered + stats.failed;
+    std::fprintf(
+        stderr,
+        "%sdelivering: delivered %llu of %llu (%.0f%%), failed %llu, waiting %llu, in flight %llu batches, "
+        "retries %llu, %.0f s%s",
+        tty_ ? "\r\033[K" : "", static_cast<unsigned long long>(stats.delivered), static_cast<unsigned long long>(sent),
+        sent > 0 ? 100.0 * static_cast<double>(stats.delivered) / static_cast<double>(sent) : 100.0,
+        static_cast<unsigned long long>(stats.failed), static_cast<unsigned long long>(sent - std::min(sent, settled)),
+        static_cast<unsigned long long>(stats.in_flight), static_cast<unsigned long long>(stats.retries), elapsed(),
+        tty_ && !final_line ? "" : "\n");
     std::fflush(stderr);
     dirty_ = tty_ && !final_line;
   }
@@ -110,9 +140,7 @@ class ProgressPrinter {
     if (dirty_) std::fputs("\r\033[K", stderr);
     dirty_ = false;
   }
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   std::uint64_t total_;
@@ -120,6 +148,28 @@ class ProgressPrinter {
   bool dirty_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+// Waits for the last deliveries, retries included, and closes the client, all within
+// `timeout`. Reading may end long before the endpoint has taken everything (a slow or failing
+// endpoint, backoff): flush() in slices of `interval` keeps the progress line going meanwhile.
+bool drain(Client& client, std::uint64_t sent, std::chrono::milliseconds timeout, ProgressPrinter* printer,
+           std::chrono::milliseconds interval) {
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  if (printer != nullptr) {
+    for (;;) {
+      auto const left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      bool const done = client.flush(std::min(left, interval));
+      printer->print_drain(sent, client.stats(), done);
+      if (done) break;
+    }
+  }
+  auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  bool const closed = client.close(std::max(left, std::chrono::milliseconds(0)));
+  if (printer != nullptr && !closed) printer->print_drain(sent, client.stats(), true);
+  return closed;
+}
 
 }  // namespace
 
@@ -134,7 +184,7 @@ int replay_command(int argc, char** argv) {
     }
     connection = resolve_connection(f.write_key, f.endpoint);
   } catch (UsageError const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     return 2;
   }
 
@@ -142,12 +192,12 @@ int replay_command(int argc, char** argv) {
   if (f.path != "-") {
     fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      std::cerr << "htevents replay: cannot open '" << f.path << "': " << std::strerror(errno) << '\n';
+      std::cerr << "htevents-cpp replay: cannot open '" << f.path << "': " << std::strerror(errno) << '\n';
       return 1;
     }
   }
   std::uint64_t total = 0;
-  struct stat info{};
+  struct stat info {};
   if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) total = static_cast<std::uint64_t>(info.st_size);
   if (total > 0) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
@@ -164,7 +214,7 @@ int replay_command(int argc, char** argv) {
     failed.fetch_add(1, std::memory_order_relaxed);
     // The first failure's detail is the useful one; the rest would flood the terminal.
     if (!failure_printed.exchange(true))
-      std::fprintf(stderr, "htevents replay: delivery failed (%.*s): %.*s\n",
+      std::fprintf(stderr, "htevents-cpp replay: delivery failed (%.*s): %.*s\n",
                    static_cast<int>(to_string(failure.reason).size()), to_string(failure.reason).data(),
                    static_cast<int>(failure.detail.size()), failure.detail.data());
   };
@@ -175,24 +225,32 @@ int replay_command(int argc, char** argv) {
   options.on_error = f.on_error;
   options.on_line_error = [&](replay::LineError const& e) {
     printer.before_message();
-    std::fprintf(stderr, "line %llu: %.*s\n", static_cast<unsigned long long>(e.line), static_cast<int>(e.reason.size()),
-                 e.reason.data());
+    std::fprintf(stderr, "line %llu: %.*s\n", static_cast<unsigned long long>(e.line),
+                 static_cast<int>(e.reason.size()), e.reason.data());
   };
+  Client* progress_client = nullptr;  // set once the client exists; progress starts after that
+  auto const progress_interval = f.progress_ms > 0 ? std::chrono::milliseconds(f.progress_ms)
+                                 : tty             ? std::chrono::milliseconds(200)
+                                                   : std::chrono::milliseconds(5000);
   if (!f.quiet) {
-    options.progress_interval = tty ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
-    options.on_progress = [&](replay::Progress const& p) { printer.print(p, false); };
+    options.progress_interval = progress_interval;
+    options.on_progress = [&](replay::Progress const& p) {
+      if (progress_client != nullptr) printer.print(p, progress_client->stats(), false);
+    };
   }
 
   int status = 0;
   try {
     Client client(connection.write_key, std::move(config));
+    progress_client = &client;
     replay::Result const result = replay::replay_fd(fd, client, options);
     double const read_seconds = printer.elapsed();
-    bool const closed = client.close(std::chrono::seconds(f.close_timeout_seconds));
+    if (!f.quiet) printer.print(result.totals, client.stats(), true);
+    bool const closed = drain(client, result.totals.sent, std::chrono::seconds(f.close_timeout_seconds),
+                              f.quiet ? nullptr : &printer, progress_interval);
     double const seconds = printer.elapsed();
     Stats const stats = client.stats();
-    if (!f.quiet) printer.print(result.totals, true);
-    if (!result.io_error.empty()) std::fprintf(stderr, "htevents replay: %s\n", result.io_error.c_str());
+    if (!result.io_error.empty()) std::fprintf(stderr, "htevents-cpp replay: %s\n", result.io_error.c_str());
     std::fprintf(stderr,
                  "summary: read %llu lines (%.1f MB) in %.2f s, %.1f MB/s; sent %llu, rejected %llu, failed %llu, "
                  "delivered %llu in %.2f s (%.0f events/s)%s\n",
@@ -203,15 +261,15 @@ int replay_command(int argc, char** argv) {
                  static_cast<unsigned long long>(failed.load()), static_cast<unsigned long long>(stats.delivered),
                  seconds, seconds > 0 ? static_cast<double>(stats.delivered) / seconds : 0.0,
                  result.stopped ? " (stopped at the first bad line)" : "");
-    if (!closed) std::fprintf(stderr, "htevents replay: close timed out; undelivered messages were failed\n");
+    if (!closed) std::fprintf(stderr, "htevents-cpp replay: close timed out; undelivered messages were failed\n");
     if (result.stopped || result.totals.rejected > 0 || failed.load() > 0 || !result.io_error.empty() || !closed ||
         stats.delivered != result.totals.sent)
       status = 1;
   } catch (ConfigError const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     status = 2;
   } catch (std::exception const& error) {
-    std::cerr << "htevents replay: " << error.what() << '\n';
+    std::cerr << "htevents-cpp replay: " << error.what() << '\n';
     status = 1;
   }
   if (fd != STDIN_FILENO) ::close(fd);

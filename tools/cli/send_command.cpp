@@ -1,4 +1,4 @@
-// htevents send: one message, built from flags, sent and confirmed.
+// htevents-cpp send: one message, built from flags, sent and confirmed.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -19,7 +19,7 @@
 namespace htevents::cli {
 namespace {
 
-constexpr std::string_view usage = R"(Usage: htevents send TYPE [options]
+constexpr std::string_view usage = R"(Usage: htevents-cpp send TYPE [options]
 
 Sends one message and waits (at most 10 s) until the endpoint has accepted it.
 TYPE is identify, track, page, screen, group or alias.
@@ -181,7 +181,7 @@ int send_command(int argc, char** argv) {
       throw UsageError("unknown type '" + f.type + "' (identify, track, page, screen, group or alias)");
     connection = resolve_connection(f.write_key, f.endpoint);
   } catch (UsageError const& error) {
-    std::cerr << "htevents send: " << error.what() << '\n';
+    std::cerr << "htevents-cpp send: " << error.what() << '\n';
     return 2;
   }
   if (f.message_id.empty()) f.message_id = random_uuid();  // to print it
@@ -200,24 +200,24 @@ int send_command(int argc, char** argv) {
     Client client(connection.write_key, std::move(config));
     Status const status = enqueue(client, f);
     if (status != Status::ok) {
-      std::cerr << "htevents send: " << to_string(status) << '\n';
+      std::cerr << "htevents-cpp send: " << to_string(status) << '\n';
       return is_input_problem(status) ? 2 : 1;
     }
     bool const closed = client.close(std::chrono::seconds(10));
     Stats const stats = client.stats();
     std::lock_guard lock(mutex);
     if (stats.delivered != 1 || !failure.empty() || !closed) {
-      std::cerr << "htevents send: not delivered: " << (failure.empty() ? "timed out" : failure) << '\n';
+      std::cerr << "htevents-cpp send: not delivered: " << (failure.empty() ? "timed out" : failure) << '\n';
       return 1;
     }
   } catch (UsageError const& error) {
-    std::cerr << "htevents send: " << error.what() << '\n';
+    std::cerr << "htevents-cpp send: " << error.what() << '\n';
     return 2;
   } catch (ConfigError const& error) {
-    std::cerr << "htevents send: " << error.what() << '\n';
+    std::cerr << "htevents-cpp send: " << error.what() << '\n';
     return 2;
   } catch (std::exception const& error) {
-    std::cerr << "htevents send: " << error.what() << '\n';
+    std::cerr << "htevents-cpp send: " << error.what() << '\n';
     return 1;
   }
   std::cout << "sent 1 " << f.type << " (messageId " << f.message_id << ")\n";

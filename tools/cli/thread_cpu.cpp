@@ -1,9 +1,14 @@
 // Per-thread CPU from the kernel's thread CPU clocks rather than /proc/<tid>/stat: stat counts
 // in clock ticks (10 ms), too coarse for a thread that uses 0.2% of a core over 10 s (20 ms).
+// Linux only (/proc/self/task and the Linux clock-id ABI): elsewhere no thread is listed, so the
+// per-thread breakdown of `load` reads zero; the whole-process figures (getrusage) remain.
 #include "cli/thread_cpu.hpp"
 
-#include <dirent.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <dirent.h>
+#endif
 
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +17,7 @@
 namespace htevents::cli {
 namespace {
 
+#if defined(__linux__)
 // The clock id glibc's pthread_getcpuclockid builds for a kernel thread id (Linux ABI:
 // CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED in the low bits, ~tid above). We only know the
 // library's threads by tid, not by pthread_t.
@@ -35,6 +41,11 @@ std::string thread_name(long tid) {
   std::getline(comm, name);
   return name;
 }
+#else
+template <class Visit>
+void for_each_tid(Visit) {}
+std::string thread_name(long) { return {}; }
+#endif
 
 }  // namespace
 
@@ -44,9 +55,28 @@ double cpu_seconds(rusage const& usage) {
 }
 
 std::optional<double> thread_cpu_seconds(long tid) {
+#if defined(__linux__)
   timespec ts{};
   if (::clock_gettime(thread_cpu_clock(tid), &ts) != 0) return std::nullopt;
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+#else
+  (void)tid;
+  return std::nullopt;
+#endif
+}
+
+double this_thread_cpu_seconds() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+long this_thread_id() {
+#if defined(__linux__)
+  return static_cast<long>(::gettid());
+#else
+  return 0;
+#endif
 }
 
 std::set<long> thread_ids() {

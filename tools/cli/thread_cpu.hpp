@@ -1,7 +1,8 @@
 #pragma once
 // CPU time and wake-ups of this process's threads, read from outside them (/proc/self/task and
 // the kernel's per-thread CPU clocks): how the load and paced runs charge CPU to the client's
-// serializer and sender without any hook in the library.
+// serializer and sender without any hook in the library. Linux only: elsewhere no thread is
+// listed (thread_cpu.cpp).
 
 #include <sys/resource.h>
 
@@ -28,6 +29,12 @@ double cpu_seconds(rusage const& usage);
 
 /// CPU seconds of one thread of this process; nullopt once it has exited.
 std::optional<double> thread_cpu_seconds(long tid);
+
+/// CPU seconds (user + system) of the calling thread (POSIX CLOCK_THREAD_CPUTIME_ID).
+double this_thread_cpu_seconds();
+
+/// The calling thread's kernel id, as in ThreadSample::tid (0 where there is none: not Linux).
+long this_thread_id();
 
 /// The ids of this process's live threads.
 std::set<long> thread_ids();

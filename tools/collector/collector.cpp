@@ -13,13 +13,15 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <string_view>
 #include <thread>
+
+#include "collector/request_dump.hpp"
 
 namespace htevents::collector {
 namespace {
@@ -162,8 +164,25 @@ class Collector::Impl {
     share_drop_.store(clamp_share(share_drop), relaxed);
   }
   void set_delay(std::chrono::milliseconds delay) noexcept { delay_ms_.store(delay.count(), relaxed); }
-  void start_outage(std::chrono::milliseconds duration) noexcept {
-    outage_until_ns_.store(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count(), relaxed);
+  // Refuse mode is one deadline: refuse() puts it at the end of time, release() before any
+  // time, refuse_for() at now + duration. Requests read it once each; no ordering needed.
+  void refuse_until_ns(std::int64_t deadline_ns) noexcept { outage_until_ns_.store(deadline_ns, relaxed); }
+  void refuse() noexcept { refuse_until_ns(std::numeric_limits<std::int64_t>::max()); }
+  void release() noexcept { refuse_until_ns(std::numeric_limits<std::int64_t>::min()); }
+  void refuse_for(std::chrono::milliseconds duration) noexcept {
+    refuse_until_ns(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count());
+  }
+  bool refusing() const noexcept { return now_ns() < outage_until_ns_.load(relaxed); }
+  bool seen_message_id(std::string_view id) const {
+    std::lock_guard lock(ids_mutex_);
+    return ids_.contains(message_id_key(id));
+  }
+  std::vector<std::string> unseen_message_ids(std::span<std::string const> ids) const {
+    std::vector<std::string> unseen;
+    std::lock_guard lock(ids_mutex_);
+    for (std::string const& id : ids)
+      if (!ids_.contains(message_id_key(id))) unseen.push_back(id);
+    return unseen;
   }
   std::vector<Envelope> envelopes() const {
     std::lock_guard lock(envelopes_mutex_);
@@ -177,6 +196,8 @@ class Collector::Impl {
   }
   Outcome decide_fault(MHD_Connection* connection, Request& request, char const* url, std::optional<Encoding> encoding);
   void record_envelope(std::optional<Encoding> encoding, Request const& request, Outcome const& outcome);
+  void dump_request(MHD_Connection* connection, Request const& request, char const* url,
+                    std::optional<Encoding> encoding, Outcome const& outcome);
   static MHD_Result on_request(void* cls, MHD_Connection* connection, char const* url, char const* method,
                                char const* version, char const* upload_data, std::size_t* upload_data_size,
                                void** con_cls) noexcept;
@@ -194,7 +215,8 @@ class Collector::Impl {
   MHD_Result answer(MHD_Connection* connection, Request& request);
   void count_ids(BatchChecker const& checker, CheckResult const& result);
   bool suspend_for_delay(MHD_Connection* connection, Request& request);
-  void timer_loop(std::stop_token stop);
+  void timer_loop();
+  void stop_timer();
   void resume_all_delayed();
 
   Options options_;
@@ -204,6 +226,7 @@ class Collector::Impl {
   MHD_Response* canned_[static_cast<std::size_t>(Canned::count)] = {};
   std::FILE* ndjson_ = nullptr;
   std::mutex ndjson_mutex_;
+  std::unique_ptr<RequestDump> dump_;  // Options::dump_requests_path
 
   // Runtime-adjustable fault injection; each is an independent relaxed value read per request.
   std::atomic<int> fixed_status_{0};
@@ -213,7 +236,7 @@ class Collector::Impl {
   std::atomic<std::int64_t> delay_ms_{0};
   std::atomic<std::uint64_t> fault_draws_{0};  // index into the seeded PRNG sequence
   std::atomic<std::uint64_t> fail_first_left_{0};  // Options::fail_first answers still to give
-  std::atomic<std::int64_t> outage_until_ns_{0};   // steady_clock; refuse until then
+  std::atomic<std::int64_t> outage_until_ns_{std::numeric_limits<std::int64_t>::min()};  // steady_clock; refuse until then
 
   // Counters: statistics only, relaxed (no data is published through them), except unique_.
   std::atomic<std::uint64_t> requests_{0}, accepted_batches_{0}, events_{0}, duplicates_{0}, invalid_{0},
@@ -223,8 +246,9 @@ class Collector::Impl {
   std::atomic<std::uint64_t> by_type_[message_type_count] = {};
   std::atomic<std::uint64_t> by_encoding_[3] = {};
 
-  // Unique ids. ids_mutex_ is taken only when several MHD threads may insert concurrently.
-  std::mutex ids_mutex_;
+  // Unique ids. ids_mutex_ is taken for every batch (once, uncontended but for a reader):
+  // seen_message_id() reads the set from other threads.
+  mutable std::mutex ids_mutex_;
   MessageIdSet ids_;
   std::atomic<std::uint64_t> unique_{0};
   // wait_for_unique: waiters_ and unique_ are seq_cst so that either the inserter sees a
@@ -243,12 +267,13 @@ class Collector::Impl {
   // Delayed answers: suspended connections and when to resume them. Lock order: timer_mutex_
   // may be held while calling MHD_suspend_connection; MHD_resume_connection is called without it.
   std::mutex timer_mutex_;
-  std::condition_variable_any timer_cv_;
+  std::condition_variable timer_cv_;
   std::multimap<std::chrono::steady_clock::time_point, MHD_Connection*> timers_;
   bool timer_stopped_ = false;
+  bool timer_exit_ = false;  // the timer thread returns (std::jthread would do: libc++ 14 lacks it)
 
   MHD_Daemon* daemon_ = nullptr;
-  std::jthread timer_thread_;  // declared last: stopped first
+  std::thread timer_thread_;  // declared last; stop_timer() before anything it uses goes
 };
 
 Collector::Impl::Impl(Options options) : options_(std::move(options)) {
@@ -277,7 +302,8 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   if (options_.fail_first != 0 && (options_.fail_first_status < 100 || options_.fail_first_status > 999))
     throw std::runtime_error("collector: fail_first_status must be an HTTP status (100..999)");
   fail_first_left_.store(options_.fail_first, relaxed);
-  if (options_.outage.count() > 0) start_outage(options_.outage);
+  if (options_.outage.count() > 0) refuse_for(options_.outage);
+  if (options_.refuse_until_released) refuse();
   fixed_status_.store(options_.fixed_status, relaxed);
   set_shares(options_.share_500, options_.share_429, options_.share_drop_connection);
   set_delay(options_.delay);
@@ -288,6 +314,8 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   if (inet_pton(AF_INET, options_.bind_address.c_str(), &address.sin_addr) != 1)
     throw std::runtime_error("collector: bind address '" + options_.bind_address + "' is not an IPv4 address");
 
+  if (!options_.dump_requests_path.empty())
+    dump_ = std::make_unique<RequestDump>(options_.dump_requests_path, options_.max_body_bytes);
   if (!options_.ndjson_path.empty()) {
     ndjson_ = std::fopen(options_.ndjson_path.c_str(), "ab");
     if (ndjson_ == nullptr)
@@ -309,11 +337,18 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   MHD_add_response_header(canned_[static_cast<std::size_t>(Canned::injected_429)], MHD_HTTP_HEADER_RETRY_AFTER,
                           retry_after.c_str());
 
-  timer_thread_ = std::jthread([this](std::stop_token stop) { timer_loop(std::move(stop)); });
-  pthread_setname_np(timer_thread_.native_handle(), "htev-coll-delay");
+  timer_thread_ = std::thread([this] { timer_loop(); });
+#if defined(__linux__)
+  pthread_setname_np(timer_thread_.native_handle(), "htev-coll-delay");  // elsewhere: unnamed
+#endif
 
   // Suspend/resume is always allowed so that set_delay() works at any time.
-  unsigned const flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+#if defined(__linux__)
+  unsigned const poller = MHD_USE_EPOLL;
+#else
+  unsigned const poller = MHD_USE_AUTO;  // poll() or select(), whichever this MHD has
+#endif
+  unsigned const flags = MHD_USE_INTERNAL_POLLING_THREAD | poller | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
   // 128 KiB per connection: large bodies arrive in fewer, bigger reads.
   std::size_t const memory_limit = std::size_t{128} * 1024;
   errno = 0;
@@ -329,8 +364,7 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
   }
   if (daemon_ == nullptr) {
     int const error = errno;
-    timer_thread_.request_stop();
-    timer_thread_.join();
+    stop_timer();
     for (MHD_Response* response : canned_) MHD_destroy_response(response);
     if (ndjson_ != nullptr) std::fclose(ndjson_);
     throw std::runtime_error("collector: cannot listen on " + options_.bind_address + ":" +
@@ -344,8 +378,7 @@ Collector::Impl::Impl(Options options) : options_(std::move(options)) {
 Collector::Impl::~Impl() {
   // Shutdown order: stop the timer, resume every suspended connection (MHD refuses to stop
   // with suspended ones), then stop MHD, then free what its threads used.
-  timer_thread_.request_stop();
-  if (timer_thread_.joinable()) timer_thread_.join();
+  stop_timer();
   resume_all_delayed();
   // Stop accepting, then let the connections still open finish before stopping: libmicrohttpd
   // 0.9.75 can crash in its polling thread when stopped while it is still answering a
@@ -440,7 +473,27 @@ Outcome Collector::Impl::decide_batch(MHD_Connection* connection, Request& reque
   std::optional<Encoding> const encoding = parse_encoding(header_value(connection, MHD_HTTP_HEADER_CONTENT_ENCODING));
   Outcome outcome = decide_fault(connection, request, url, encoding);
   if (options_.record_envelopes) record_envelope(encoding, request, outcome);
+  if (dump_) dump_request(connection, request, url, encoding, outcome);
   return outcome;
+}
+
+void Collector::Impl::dump_request(MHD_Connection* connection, Request const& request, char const* url,
+                                   std::optional<Encoding> encoding, Outcome const& outcome) {
+  DumpedRequest dumped{.method = "POST",
+                       .path = url,
+                       .headers = {},
+                       .wire_body = request.body,
+                       .encoding = encoding,
+                       .overflow = request.overflow,
+                       .status = outcome.drop ? 0 : outcome.status};
+  MHD_get_connection_values(
+      connection, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, char const* key, char const* value) -> MHD_Result {
+        static_cast<DumpedRequest*>(cls)->headers.emplace_back(key, value != nullptr ? value : "");
+        return MHD_YES;
+      },
+      &dumped);
+  dump_->write(dumped);
 }
 
 void Collector::Impl::record_envelope(std::optional<Encoding> encoding, Request const& request,
@@ -493,7 +546,7 @@ Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& reque
     }
   }
 
-  if (now_ns() < outage_until_ns_.load(relaxed)) {
+  if (refusing()) {
     outage_refusals_.fetch_add(1, relaxed);
     if (options_.outage_drops) return {0, nullptr, false, true};
     MHD_Response* response = make_fault_response(503, "outage", options_.outage_retry_after);
@@ -574,8 +627,7 @@ Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& reque
 void Collector::Impl::count_ids(BatchChecker const& checker, CheckResult const& result) {
   std::uint64_t fresh = 0;
   {
-    std::unique_lock lock(ids_mutex_, std::defer_lock);
-    if (options_.threads > 1) lock.lock();
+    std::lock_guard lock(ids_mutex_);
     fresh = ids_.insert_all(checker.ids());
   }
   duplicates_.fetch_add(result.valid - fresh, relaxed);
@@ -601,17 +653,27 @@ bool Collector::Impl::suspend_for_delay(MHD_Connection* connection, Request& req
   return true;
 }
 
-void Collector::Impl::timer_loop(std::stop_token stop) {
+void Collector::Impl::stop_timer() {
+  {
+    std::lock_guard lock(timer_mutex_);
+    timer_exit_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+}
+
+void Collector::Impl::timer_loop() {
   std::vector<MHD_Connection*> due;
   std::unique_lock lock(timer_mutex_);
-  while (!stop.stop_requested()) {
+  while (!timer_exit_) {
     if (timers_.empty()) {
-      timer_cv_.wait(lock, stop, [this] { return !timers_.empty(); });
+      timer_cv_.wait(lock, [this] { return timer_exit_ || !timers_.empty(); });
       continue;
     }
     auto const first = timers_.begin()->first;
     if (std::chrono::steady_clock::now() < first) {
-      timer_cv_.wait_until(lock, stop, first, [this, first] { return !timers_.empty() && timers_.begin()->first < first; });
+      timer_cv_.wait_until(
+          lock, first, [this, first] { return timer_exit_ || (!timers_.empty() && timers_.begin()->first < first); });
       continue;
     }
     auto const now = std::chrono::steady_clock::now();
@@ -755,7 +817,15 @@ void Collector::set_shares(double share_500, double share_429, double share_drop
   impl_->set_shares(share_500, share_429, share_drop_connection);
 }
 void Collector::set_delay(std::chrono::milliseconds delay) noexcept { impl_->set_delay(delay); }
-void Collector::start_outage(std::chrono::milliseconds duration) noexcept { impl_->start_outage(duration); }
+void Collector::start_outage(std::chrono::milliseconds duration) noexcept { impl_->refuse_for(duration); }
+void Collector::refuse() noexcept { impl_->refuse(); }
+void Collector::refuse_for(std::chrono::milliseconds duration) noexcept { impl_->refuse_for(duration); }
+void Collector::release() noexcept { impl_->release(); }
+bool Collector::refusing() const noexcept { return impl_->refusing(); }
+bool Collector::seen_message_id(std::string_view id) const { return impl_->seen_message_id(id); }
+std::vector<std::string> Collector::unseen_message_ids(std::span<std::string const> ids) const {
+  return impl_->unseen_message_ids(ids);
+}
 std::vector<Collector::Envelope> Collector::envelopes() const { return impl_->envelopes(); }
 
 }  // namespace htevents::collector

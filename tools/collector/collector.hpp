@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector/batch_checker.hpp"
@@ -19,6 +21,8 @@ struct Options {
   std::uint16_t port = 0;                  ///< 0 picks a free port (see Collector::port())
   unsigned threads = 1;                    ///< HTTP worker threads (>= 1)
   std::string ndjson_path{};               ///< when set: every received message appended as one line
+  std::string dump_requests_path{};  ///< when set: every batch POST appended as one JSON line, with
+                                     ///< its headers, status and decoded body (request_dump.hpp)
   bool keep_bodies = false;                ///< keep decoded bodies for Collector::bodies()
   std::size_t max_kept_bodies = 1000;      ///< the first N bodies are kept, later ones are not
   std::size_t max_body_bytes = default_max_body_bytes;  ///< wire and decoded limit; beyond: 413
@@ -43,8 +47,12 @@ struct Options {
   std::uint64_t fail_first = 0;   ///< answer the first N batch POSTs with fail_first_status
   int fail_first_status = 503;
   int fail_first_retry_after = 0;  ///< > 0: those answers carry Retry-After with this many seconds
+  // Refuse mode (an endpoint outage): every batch POST is answered 503, without Retry-After
+  // unless outage_retry_after says so (or its connection is closed: outage_drops), and counted
+  // in Stats::outage_refusals; then the collector answers normally again.
+  bool refuse_until_released = false;   ///< refuse from the start until release() is called
   std::chrono::milliseconds outage{0};  ///< refuse every batch POST for this long from the start
-                                        ///< (start_outage() starts another)
+                                        ///< (refuse_for() starts another)
   bool outage_drops = false;    ///< during an outage close connections instead of answering 503
   int outage_retry_after = 0;   ///< > 0: outage 503s carry Retry-After with this many seconds
   bool record_envelopes = false;  ///< keep every batch POST's messageId and sentAt (envelopes())
@@ -141,8 +149,26 @@ class Collector {
   /// Every batch POST's envelope so far, in arrival order. Copies.
   [[nodiscard]] std::vector<Envelope> envelopes() const;
 
+  /// Whether a valid message with this messageId was in an accepted batch (answered 200), over
+  /// the collector's life. Ids are compared as message_id_key() reduces them (id_set.hpp).
+  /// Takes the id set's lock for a moment.
+  [[nodiscard]] bool seen_message_id(std::string_view id) const;
+  /// Those of `ids` never seen (as seen_message_id), in their order; one lock for all of them.
+  /// Allocates the result.
+  [[nodiscard]] std::vector<std::string> unseen_message_ids(std::span<std::string const> ids) const;
+
   /// Runtime changes of the fault injection; they apply to requests completed afterwards.
-  /// Refuses every batch POST from now for `duration` (as Options::outage).
+  /// Refuse mode (see Options::refuse_until_released): refuse every batch POST from now until
+  /// release().
+  void refuse() noexcept;
+  /// Refuse every batch POST from now for `duration`, then answer normally (as Options::outage):
+  /// refuse() with its release() due at now + duration. A later refuse() or release() wins.
+  void refuse_for(std::chrono::milliseconds duration) noexcept;
+  /// Ends refuse mode (timed or not) now.
+  void release() noexcept;
+  /// True while batch POSTs are being refused.
+  [[nodiscard]] bool refusing() const noexcept;
+  /// The same as refuse_for() (its older name).
   void start_outage(std::chrono::milliseconds duration) noexcept;
   void set_fixed_status(int status) noexcept;
   /// Shares as in Options (clamped to [0, 1]).

@@ -35,6 +35,8 @@ Options (also --name=value):
   --port-file PATH       write the chosen port to PATH once listening
   --threads N            HTTP worker threads (default 1)
   --ndjson PATH          append every received message to PATH, one JSON line each
+  --dump-requests PATH   append every batch POST to PATH, one JSON line each: status, headers
+                         (Authorization included), encoding and the whole decoded body
   --share-500 X          answer a share X of batch POSTs with 500 (0..1)
   --share-429 X          answer a share X with 429 + Retry-After
   --retry-after S        Retry-After seconds of injected 429s (default 1)
@@ -49,7 +51,9 @@ Segment's response rules (one fault each; checked in this order after --fixed-st
   --fail-first-status N  status of those answers (default 503)
   --fail-first-retry-after S
                          those answers carry Retry-After: S (default: no header)
-  --outage-ms N          refuse every batch POST for the first N ms: 503, or see --outage-drop
+  --refuse-for S         refuse mode: answer every batch POST 503 (no Retry-After) for the first
+                         S seconds (decimals allowed), then normally: an outage to ride out
+  --outage-ms N          the same in milliseconds: 503, or see --outage-drop
   --outage-drop          during the outage close connections instead of answering
   --outage-retry-after S outage 503s carry Retry-After: S (default: no header)
   --share-460 X          answer a share X with 460 (Segment's "client timed out"); the shares
@@ -74,6 +78,16 @@ double parse_share(std::string_view flag, std::string_view text) {
   if (copy.empty() || *end != '\0' || !(value >= 0 && value <= 1))
     throw UsageError("invalid share '" + copy + "' for " + std::string(flag) + " (0..1)");
   return value;
+}
+
+// A non-negative number of seconds (decimals allowed), rounded to milliseconds.
+std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view text) {
+  std::string const copy(text);
+  char* end = nullptr;
+  double const value = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || *end != '\0' || !(value >= 0 && value <= 1e6))
+    throw UsageError("invalid seconds '" + copy + "' for " + std::string(flag) + " (0..1000000)");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000 + 0.5));
 }
 
 struct Flags {
@@ -107,6 +121,7 @@ Flags parse(int argc, char** argv) {
     else if (arg == "--port-file") f.port_file = value();
     else if (arg == "--threads") o.threads = parse_number<unsigned>(arg, value());
     else if (arg == "--ndjson") o.ndjson_path = value();
+    else if (arg == "--dump-requests") o.dump_requests_path = value();
     else if (arg == "--share-500") o.share_500 = parse_share(arg, value());
     else if (arg == "--share-429") o.share_429 = parse_share(arg, value());
     else if (arg == "--retry-after") o.retry_after_seconds = parse_number<int>(arg, value());
@@ -118,6 +133,7 @@ Flags parse(int argc, char** argv) {
     else if (arg == "--fail-first") o.fail_first = parse_number<std::uint64_t>(arg, value());
     else if (arg == "--fail-first-status") o.fail_first_status = parse_number<int>(arg, value());
     else if (arg == "--fail-first-retry-after") o.fail_first_retry_after = parse_number<int>(arg, value());
+    else if (arg == "--refuse-for") o.outage = parse_seconds(arg, value());
     else if (arg == "--outage-ms") o.outage = std::chrono::milliseconds(parse_number<unsigned>(arg, value()));
     else if (arg == "--outage-drop") o.outage_drops = true;
     else if (arg == "--outage-retry-after") o.outage_retry_after = parse_number<int>(arg, value());
@@ -147,11 +163,11 @@ void print_live_line(Stats const& s, double events_per_second, bool tty) {
   auto const u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
   std::fprintf(stderr,
                "%sevents=%llu unique=%llu events/s=%.0f MB/s(decoded)=%.1f requests=%llu 2xx=%llu 4xx=%llu "
-               "5xx=%llu 429=%llu 500=%llu dropped=%llu invalid=%llu dup=%llu%s",
+               "5xx=%llu 429=%llu 500=%llu dropped=%llu invalid=%llu dup=%llu refused=%llu%s",
                tty ? "\r\033[K" : "", u(s.events), u(s.unique_message_ids), events_per_second,
                static_cast<double>(s.bytes_decoded) / 1e6, u(s.requests), u(s.answered_2xx), u(s.answered_4xx),
                u(s.answered_5xx), u(s.injected_429), u(s.injected_500), u(s.dropped_connections),
-               u(s.invalid_messages), u(s.duplicate_message_ids), tty ? "" : "\n");
+               u(s.invalid_messages), u(s.duplicate_message_ids), u(s.outage_refusals), tty ? "" : "\n");
 }
 
 }  // namespace
@@ -182,6 +198,11 @@ int run_collector_cli(int argc, char** argv, std::string_view program_name) {
     Collector collector(f.options);
     if (!f.port_file.empty()) write_port_file(f.port_file, collector.port());
     std::fprintf(stderr, "%s: listening on %s\n", name.c_str(), collector.endpoint().c_str());
+    bool refusing = collector.refusing();
+    if (refusing)
+      std::fprintf(stderr, "%s: refusing every batch POST for %.3f s (%s)\n", name.c_str(),
+                   std::chrono::duration<double>(f.options.outage).count(),
+                   f.options.outage_drops ? "connections closed" : "503");
 
     bool const tty = isatty(STDERR_FILENO) != 0;
     auto last_time = std::chrono::steady_clock::now();
@@ -191,6 +212,12 @@ int run_collector_cli(int argc, char** argv, std::string_view program_name) {
       int const signal_number = sigtimedwait(&stop_signals, nullptr, &one_second);
       if (signal_number == SIGINT || signal_number == SIGTERM) break;
       if (signal_number < 0 && errno != EAGAIN && errno != EINTR) break;
+      if (refusing && !collector.refusing()) {
+        refusing = false;
+        std::fprintf(stderr, "%s%s: outage over after %llu refused batch POSTs: answering normally\n",
+                     tty && !f.quiet ? "\r\033[K" : "", name.c_str(),
+                     static_cast<unsigned long long>(collector.stats().outage_refusals));
+      }
       if (f.quiet) continue;
       auto const now = std::chrono::steady_clock::now();
       Stats const stats = collector.stats();

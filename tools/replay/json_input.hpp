@@ -1,6 +1,6 @@
 #pragma once
 // Reading user input into htevents values: JSON text (flags, NDJSON sub-documents) into Object,
-// and RFC 3339 timestamps. Shared by `htevents send` and `htevents replay`.
+// and RFC 3339 timestamps. Shared by `htevents-cpp send` and `htevents-cpp replay`.
 
 #include <simdjson.h>
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "replay/json_input.hpp"
@@ -472,7 +473,8 @@ Result Replayer::run(Reader const& read) {
     buffer_end_ = data + filled + simdjson::SIMDJSON_PADDING;
     std::size_t region = filled;
     if (!eof) {
-      char const* last = static_cast<char const*>(memrchr(data, '\n', filled));
+      std::size_t const newline = std::string_view(data, filled).rfind('\n');  // memrchr is GNU's
+      char const* last = newline == std::string_view::npos ? nullptr : data + newline;
       if (last == nullptr) {
         // One line longer than the buffer: grow and read on.
         if (filled == capacity) {

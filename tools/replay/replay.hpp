@@ -1,5 +1,5 @@
 #pragma once
-// The core of `htevents replay`: NDJSON of Segment-spec messages, one per line, into a Client.
+// The core of `htevents-cpp replay`: NDJSON of Segment-spec messages, one per line, into a Client.
 //
 // Input is read in large chunks and parsed with simdjson's On Demand document stream
 // (iterate_many). Good lines go through the client's zero-allocation writers: top-level fields

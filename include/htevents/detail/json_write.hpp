@@ -59,10 +59,12 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
     };
     // Zero padding past the string would read as control bytes: only its own bytes count.
     // Borrows only run upwards from a flagged byte, so the lowest Size bytes are tested exactly.
-    constexpr std::uint64_t mask0 = Size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * Size)) - 1;
-    constexpr std::uint64_t mask1 = Size <= 8    ? 0
-                                    : Size == 16 ? ~std::uint64_t{0}
-                                                 : (std::uint64_t{1} << (8 * (Size - 8 * (Size > 8)))) - 1;
+    // A function, so that clang does not warn about the shift in the arm not taken for this Size.
+    constexpr auto low_bytes = [](std::size_t n) {
+      return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+    };
+    constexpr std::uint64_t mask0 = low_bytes(Size);
+    constexpr std::uint64_t mask1 = Size <= 8 ? 0 : low_bytes(Size - 8);
     std::uint64_t const flagged = ((special(words[0]) & mask0) | (special(words[1]) & mask1)) & highs;
     if (flagged == 0) {
       out[0] = '"';

@@ -343,16 +343,21 @@ TEST(Timestamp, WritesLeapYearDates) {
 
 TEST(Timestamp, WritesTimesBefore1970) {
   EXPECT_EQ(stamp(system_clock::time_point{} - 500ms), R"("1969-12-31T23:59:59.5Z")");
+#if !defined(_LIBCPP_VERSION)  // libc++'s system_clock counts microseconds, libstdc++'s nanoseconds
   EXPECT_EQ(stamp(system_clock::time_point{} - 1ns), R"("1969-12-31T23:59:59.999999999Z")");
+#endif
   EXPECT_EQ(stamp(at(1900y / January / 1)), R"("1900-01-01T00:00:00Z")");
   EXPECT_EQ(stamp(at(1700y / March / 1, 1h, 2min, 3s, 4ms)), R"("1700-03-01T01:02:03.004Z")");
 }
 
 TEST(Timestamp, WritesRangeEndsOfSystemClock) {
+#if !defined(_LIBCPP_VERSION)  // nanosecond ticks: the range ends in 1677 and 2262
   EXPECT_EQ(stamp(system_clock::time_point::max()).substr(0, 11), R"("2262-04-11)");
   EXPECT_EQ(stamp(system_clock::time_point::min()).substr(0, 11), R"("1677-09-21)");
+#endif
 }
 
+#if !defined(_LIBCPP_VERSION)  // random nanoseconds: libc++'s system_clock counts microseconds
 TEST(Timestamp, MatchesGmtimeForRandomTimes) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::int64_t> secs(-5'000'000'000, 8'000'000'000);
@@ -374,6 +379,7 @@ TEST(Timestamp, MatchesGmtimeForRandomTimes) {
     ASSERT_EQ(stamp(system_clock::time_point{seconds{s} + nanoseconds{ns}}), want) << s << " " << ns;
   }
 }
+#endif
 
 TEST(Timestamp, CacheDoesNotLeakAcrossSeconds) {
   auto const t = at(2024y / March / 13, 15h, 56min, 32s);
