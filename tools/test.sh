@@ -10,7 +10,6 @@
 #   4. portable build (-DHTEVENTS_PORTABLE=ON, every platform fast path off): unit, integration,
 #      stress
 #   5. clang + libc++ (warnings as errors): unit, integration, the simdjson ABI boundary check
-#      (only with HTEVENTS_TEST_LIBCXX=1 until it builds cleanly)
 #   6. libFuzzer: each fuzzer for a bounded time
 #   7. aarch64: unit and integration tests cross-built and run under qemu (tools/cross-test.sh)
 # Exits non-zero on the first failure.
@@ -57,8 +56,6 @@ step "portable tests"
 ctest --preset portable -j 2
 echo "-- portable stage: $((SECONDS - stage_start)) s"
 
-# Not green yet (docs/platforms.md, "clang + libc++"): opt in with HTEVENTS_TEST_LIBCXX=1.
-if [ "${HTEVENTS_TEST_LIBCXX:-0}" = 1 ]; then
 stage_start=$SECONDS
 step "clang + libc++ build"
 cmake --preset libcxx >/dev/null
@@ -68,7 +65,6 @@ cmake --build --preset libcxx -j "$(nproc)" --target htevents_unit_tests htevent
 step "clang + libc++ tests"
 ctest --preset libcxx -j 2
 echo "-- clang + libc++ stage: $((SECONDS - stage_start)) s"
-fi
 # ------------------------------------------------------------------------------------------------
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then

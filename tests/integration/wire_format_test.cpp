@@ -5,10 +5,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <limits>
 #include <map>
+#include <ratio>
 #include <regex>
 #include <set>
 #include <string>
@@ -448,15 +449,24 @@ TEST_F(WireFormat, IntegersKeepTheirFullRange) {
 }
 
 TEST_F(WireFormat, TimestampsInsidePropertiesAreRfc3339Utc) {
-  Timestamp const march = std::chrono::sys_days{std::chrono::year{2024} / 3 / 13} + 15h + 56min + 32s + 123456700ns;
+  // A fraction finer than a microsecond, held at the clock's own precision: system_clock counts
+  // nanoseconds in libstdc++ and microseconds in libc++, which keeps the first six digits.
+  static_assert(std::ratio_equal_v<Timestamp::period, std::nano> || std::ratio_equal_v<Timestamp::period, std::micro>,
+                "the expected fraction below knows nanosecond and microsecond clocks");
+  constexpr bool nanosecond_clock = std::ratio_equal_v<Timestamp::period, std::nano>;
+  Timestamp const march = std::chrono::floor<Timestamp::duration>(
+      std::chrono::sys_days{std::chrono::year{2024} / 3 / 13} + 15h + 56min + 32s + 123456700ns);
+  char const* const fine = nanosecond_clock ? "2024-03-13T15:56:32.1234567Z" : "2024-03-13T15:56:32.123456Z";
   std::string const props = properties_sent({{"whole", go_time()},
                                              {"half", go_time() + 500ms},
                                              {"fine", march},
                                              {"milli", go_time() + 1ms},
                                              {"epoch", Timestamp{}},
                                              {"list", Array{go_time()}}});
-  EXPECT_EQ(json_diff(props, R"({"whole":"2009-11-10T23:00:00Z","half":"2009-11-10T23:00:00.5Z","fine":"2024-03-13T15:56:32.1234567Z","milli":"2009-11-10T23:00:00.001Z","epoch":"1970-01-01T00:00:00Z","list":["2009-11-10T23:00:00Z"]})"),
-            "");
+  std::string const expected =
+      std::string(R"({"whole":"2009-11-10T23:00:00Z","half":"2009-11-10T23:00:00.5Z","fine":")") + fine +
+      R"(","milli":"2009-11-10T23:00:00.001Z","epoch":"1970-01-01T00:00:00Z","list":["2009-11-10T23:00:00Z"]})";
+  EXPECT_EQ(json_diff(props, expected), "");
 }
 
 TEST_F(WireFormat, NestedArraysAndObjects) {

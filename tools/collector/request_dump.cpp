@@ -103,13 +103,14 @@ std::string dump_line(DumpedRequest const& request, std::size_t max_body_bytes) 
   out += R"(,"status":)" + std::to_string(request.status) + R"(,"headers":{)";
   // Same-named headers joined, in first-seen order (HTTP names are case-insensitive).
   std::vector<std::pair<std::string, std::string>> merged;
-  for (auto const& [name, value] : request.headers) {
-    auto same = [&name](auto const& entry) { return strcasecmp(entry.first.c_str(), name.c_str()) == 0; };
+  // Not a structured binding: clang before 16 cannot capture one in a lambda.
+  for (auto const& header : request.headers) {
+    auto same = [&header](auto const& entry) { return strcasecmp(entry.first.c_str(), header.first.c_str()) == 0; };
     auto const it = std::find_if(merged.begin(), merged.end(), same);
     if (it == merged.end()) {
-      merged.emplace_back(name, value);
+      merged.emplace_back(header.first, header.second);
     } else {
-      it->second += ", " + value;
+      it->second += ", " + header.second;
     }
   }
   for (std::size_t i = 0; i < merged.size(); ++i) {
