@@ -144,6 +144,8 @@ void validate(Config const& c) {
   require_short(c.spool_sync_interval,
                 "htevents: Config::spool_sync_interval must be at most 2147483647 ms (about 24.8 days)");
   require(c.spool_dir.find('\0') == std::string::npos, "htevents: Config::spool_dir must not contain a NUL byte");
+  require(c.spool_memory_dir.find('\0') == std::string::npos,
+          "htevents: Config::spool_memory_dir must not contain a NUL byte");
   require(c.stats_interval.count() >= 0, "htevents: Config::stats_interval must not be negative");
   require_short(c.stats_interval, "htevents: Config::stats_interval must be at most 2147483647 ms (about 24.8 days)");
   if (c.compression == Compression::zstd) {

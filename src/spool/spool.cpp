@@ -61,6 +61,7 @@ SpoolOptions SpoolOptions::from(Config const& config, std::size_t block_capacity
   o.dir = config.spool_dir;
   o.max_bytes = config.spool_max_bytes;
   o.sync_interval = config.spool_sync_interval;
+  o.memory_dir = config.spool_memory_dir;
   o.block_capacity = block_capacity;
   o.max_blocks = max_blocks;
   return o;
@@ -87,17 +88,12 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
   try {
     slot_stride_ = (spool::block_header_bytes + options_.block_capacity + 63) / 64 * 64;
     arena_bytes_ = spool::arena_header_bytes + slot_stride_ * options_.max_blocks;
-    arena_fd_ = spool_files::create_reserved(own_path_ + "/arena", arena_bytes_);
-    void* map = ::mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, arena_fd_, 0);
-    if (map == MAP_FAILED) spool_files::fail(own_path_ + "/arena", "cannot be mapped", errno);
-    arena_map_ = static_cast<char*>(map);
-    spool::write_arena_header(arena_map_, static_cast<std::uint32_t>(slot_stride_),
+    arena_file_ = std::make_unique<ArenaFile>(own_path_, own_name_, options_.memory_dir, arena_bytes_, logger_);
+    spool::write_arena_header(arena_file_->data(), static_cast<std::uint32_t>(slot_stride_),
                               static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now());
-    ::msync(arena_map_, spool::arena_header_bytes, MS_SYNC);
+    if (int const err = sync_arena(); err != 0) spool_files::fail(own_path_ + "/arena", "cannot be written", err);
   } catch (...) {
-    if (arena_map_ != nullptr) ::munmap(arena_map_, arena_bytes_);
-    if (arena_fd_ >= 0) ::close(arena_fd_);
-    ::unlink((own_path_ + "/arena").c_str());
+    arena_file_.reset();
     ::unlink((own_path_ + "/lock").c_str());
     ::rmdir(own_path_.c_str());
     if (own_lock_fd_ >= 0) ::close(own_lock_fd_);
@@ -111,13 +107,12 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
 
 Spool::~Spool() {
   stop(false);
-  // Unmapped last: the intake's blocks live here until it is destroyed (before the spool).
-  if (arena_map_ != nullptr) ::munmap(arena_map_, arena_bytes_);
-  if (arena_fd_ >= 0) ::close(arena_fd_);
+  // The arena is unmapped last (arena_file_'s destructor): the intake's blocks live there
+  // until it is destroyed (before the spool).
 }
 
 BlockArena Spool::arena() const noexcept {
-  return BlockArena{arena_map_ + spool::arena_header_bytes, slot_stride_, options_.max_blocks};
+  return BlockArena{arena_file_->data() + spool::arena_header_bytes, slot_stride_, options_.max_blocks};
 }
 
 void Spool::start() {
@@ -161,35 +156,11 @@ void Spool::sync_now() noexcept {
     spool_files::sync_data(fd);
     ::close(fd);
   }
-  if (arena_map_ != nullptr) sync_arena_in_use();
+  if (int const err = sync_arena(); err != 0) note_error("syncing the arena", err);
 }
 
-// Only slots in use (generation != 0) hold records that are not settled; a free slot's records
-// were all delivered or are in a segment. Syncing just those (a few dozen blocks under load
-// instead of the whole arena) keeps the rest of the arena's pages writable: every page a sync
-// writes back is write-protected, and the next write to it is a page fault.
-void Spool::sync_arena_in_use() noexcept {
-  constexpr std::size_t page = 4096;
-  char* const first = arena_map_ + spool::arena_header_bytes;
-  std::size_t run_begin = 0, run_end = 0;  // byte offsets from `first`; empty when equal
-  auto flush_run = [&] {
-    if (run_begin == run_end) return;
-    std::size_t const begin = (spool::arena_header_bytes + run_begin) / page * page;
-    std::size_t const end = std::min(arena_bytes_, (spool::arena_header_bytes + run_end + page - 1) / page * page);
-    ::msync(arena_map_ + begin, end - begin, MS_SYNC);
-    run_begin = run_end = 0;
-  };
-  for (std::size_t i = 0; i < options_.max_blocks; ++i) {
-    auto* generation = reinterpret_cast<std::uint64_t*>(first + i * slot_stride_ + spool::slot_off_generation);
-    if (__atomic_load_n(generation, __ATOMIC_RELAXED) == 0) {
-      flush_run();
-      continue;
-    }
-    std::size_t const offset = i * slot_stride_;
-    if (run_begin == run_end) run_begin = offset;
-    run_end = offset + slot_stride_;
-  }
-  flush_run();
+int Spool::sync_arena() noexcept {
+  return arena_file_->sync(spool::arena_header_bytes, slot_stride_, options_.max_blocks);
 }
 
 void Spool::stop(bool arena_clean) noexcept {
@@ -227,7 +198,7 @@ void Spool::stop(bool arena_clean) noexcept {
   }
   adopted_.clear();
   if (remove) {
-    ::unlink((own_path_ + "/arena").c_str());
+    arena_file_->remove();
     ::unlink((own_path_ + "/lock").c_str());
     ::rmdir(own_path_.c_str());
   }
@@ -418,7 +389,7 @@ RecoveredArena* Spool::next_recovered() noexcept {
 void Spool::recovered_done(RecoveredArena* arena) noexcept {
   std::lock_guard lock(mutex_);
   ::munmap(arena->mapping, arena->mapping_bytes);
-  ::unlink(arena->path.c_str());
+  for (auto const& path : arena->remove_paths) ::unlink(path.c_str());
   AdoptedDir* dir = arena->dir;
   std::erase_if(recovering_, [&](auto const& a) { return a.get() == arena; });
   recovered_waiting_.fetch_sub(1, std::memory_order_release);
@@ -489,9 +460,7 @@ void Spool::adopt(std::string const& name, int lock_fd) noexcept {
     for (auto const& file : files) {
       if (file.starts_with("seg-")) adopt_segment(*raw, raw->path + "/" + file);
     }
-    for (auto const& file : files) {
-      if (file == "arena") adopt_arena(*raw, raw->path + "/" + file);
-    }
+    if (std::any_of(files.begin(), files.end(), ArenaFile::is_arena_file)) adopt_arena(*raw);
     std::lock_guard lock(mutex_);
     raw->adopting = false;
     maybe_remove_dir(raw);
@@ -552,45 +521,59 @@ void Spool::adopt_segment(AdoptedDir& dir, std::string const& path) {
   adopted_waiting_.store(true, std::memory_order_release);
 }
 
-void Spool::adopt_arena(AdoptedDir& dir, std::string const& path) {
-  int const fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+void Spool::adopt_arena(AdoptedDir& dir) {
+  std::vector<std::string> const removal = ArenaFile::removal_order(dir.path);
+  auto remove_all = [&] {
+    for (auto const& path : removal) ::unlink(path.c_str());
+  };
+  // The freshest copy that reads: the live one in memory while it exists (a process death),
+  // else the one on disk (an OS crash emptied the memory file system).
+  bool any = false;
+  std::uint64_t corrupt = 0;
+  for (std::string const& path : ArenaFile::candidates(dir.path)) {
+    int const fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+      ::close(fd);
+      continue;
+    }
+    any = true;
+    auto const size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ::close(fd);
-    ::unlink(path.c_str());
+    if (map == MAP_FAILED) continue;
+    spool::ArenaScan scan = spool::scan_arena(std::string_view(static_cast<char const*>(map), size));
+    corrupt = scan.corrupt + (scan.usable ? 0 : 1);
+    if (!scan.usable) {
+      ::munmap(map, size);
+      continue;
+    }
+    corrupt_.fetch_add(corrupt, std::memory_order_relaxed);
+    if (scan.records.empty()) {
+      ::munmap(map, size);
+      remove_all();
+      return;
+    }
+    auto arena = std::make_unique<RecoveredArena>();
+    arena->mapping = map;
+    arena->mapping_bytes = size;
+    arena->remove_paths = removal;
+    arena->dir = &dir;
+    arena->records = std::move(scan.records);
+    std::lock_guard lock(mutex_);
+    dir.arena_pending = true;
+    recovered_.fetch_add(arena->records.size(), std::memory_order_relaxed);
+    recovered_arenas_.push_back(std::move(arena));
+    recovered_waiting_.fetch_add(1, std::memory_order_release);
     return;
   }
-  auto const size = static_cast<std::size_t>(st.st_size);
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) {
-    dir.keep = true;
-    return;
+  corrupt_.fetch_add(corrupt, std::memory_order_relaxed);
+  if (any) {
+    dir.keep = true;  // none reads: left for a reader that knows it
+  } else {
+    remove_all();  // empty files, or only the name of a live copy that is gone
   }
-  spool::ArenaScan scan = spool::scan_arena(std::string_view(static_cast<char const*>(map), size));
-  corrupt_.fetch_add(scan.corrupt + (scan.usable ? 0 : 1), std::memory_order_relaxed);
-  if (!scan.usable) {
-    ::munmap(map, size);
-    dir.keep = true;
-    return;
-  }
-  if (scan.records.empty()) {
-    ::munmap(map, size);
-    ::unlink(path.c_str());
-    return;
-  }
-  auto arena = std::make_unique<RecoveredArena>();
-  arena->mapping = map;
-  arena->mapping_bytes = size;
-  arena->path = path;
-  arena->dir = &dir;
-  arena->records = std::move(scan.records);
-  std::lock_guard lock(mutex_);
-  dir.arena_pending = true;
-  recovered_.fetch_add(arena->records.size(), std::memory_order_relaxed);
-  recovered_arenas_.push_back(std::move(arena));
-  recovered_waiting_.fetch_add(1, std::memory_order_release);
 }
 
 void Spool::fill(Stats& stats) const noexcept {

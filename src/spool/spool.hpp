@@ -1,6 +1,7 @@
 #pragma once
-// The spool stage (durability.md): the client's own spool directory, its file-backed arena, the
-// segments that hold every batch until it settles, and the adoption of dead clients' spools.
+// The spool stage (durability.md): the client's own spool directory, its file-backed arena
+// (ArenaFile), the segments that hold every batch until it settles, and the adoption of dead
+// clients' spools.
 //
 //   serializer --append()--> segment files   (one write per batch, then its records let go)
 //   sender     --settle()--> the batch's settled byte (one pwrite per batch); a fully settled
@@ -32,6 +33,7 @@
 #include "htevents/config.hpp"
 #include "htevents/stats.hpp"
 #include "queue/block_pool.hpp"
+#include "spool/arena_file.hpp"
 #include "spool/format.hpp"
 
 namespace htevents::inline v0::detail {
@@ -40,6 +42,7 @@ struct SpoolOptions {
   std::string dir;
   std::size_t max_bytes = 0;
   std::chrono::milliseconds sync_interval{0};
+  std::string memory_dir;          // where the live arena goes when it can (ArenaFile)
   std::size_t block_capacity = 0;  // the intake's blocks: the arena's slots
   std::size_t max_blocks = 0;
 
@@ -65,7 +68,7 @@ struct RecoveredArena {
   // Owned by the spool.
   void* mapping = nullptr;
   std::size_t mapping_bytes = 0;
-  std::string path;
+  std::vector<std::string> remove_paths;  // its files, in ArenaFile::removal_order
   struct AdoptedDir* dir = nullptr;
 };
 
@@ -123,11 +126,11 @@ class Spool {
  private:
   void run() noexcept;
   void sync_now() noexcept;
-  void sync_arena_in_use() noexcept;
+  int sync_arena() noexcept;  // 0 or the errno of what failed
   void adopt_dead_siblings() noexcept;
   void adopt(std::string const& name, int lock_fd) noexcept;
   void adopt_segment(AdoptedDir& dir, std::string const& path);
-  void adopt_arena(AdoptedDir& dir, std::string const& path);
+  void adopt_arena(AdoptedDir& dir);
   SpoolSegment* open_segment() noexcept;                // caller holds mutex_
   void retire_segment(SpoolSegment* segment) noexcept;  // caller holds mutex_; when nothing is pending
   void maybe_remove_dir(AdoptedDir* dir) noexcept;      // caller holds mutex_
@@ -138,8 +141,7 @@ class Spool {
   std::string own_path_;
   std::string own_name_;
   int own_lock_fd_ = -1;
-  int arena_fd_ = -1;
-  char* arena_map_ = nullptr;
+  std::unique_ptr<ArenaFile> arena_file_;
   std::size_t arena_bytes_ = 0;
   std::size_t slot_stride_ = 0;
   std::size_t segment_target_ = 0;

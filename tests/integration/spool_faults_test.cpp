@@ -16,21 +16,13 @@
 #include "spool/format.hpp"
 #include "support/client_fixture.hpp"
 #include "support/recorded_failure.hpp"
+#include "support/temp_dir.hpp"
 
 namespace htevents::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/htevents-spool-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 Config spooled(collector::Collector const& collector, std::string const& dir) {
   Config config = local_config(collector);
@@ -54,9 +46,13 @@ Stats ride_out(Config config, collector::Collector& collector, std::uint64_t max
   Client client(write_key, config);
   std::uint64_t ok = 0;
   std::uint64_t offered = 0;
-  while (offered < max_events && !(offered % 100 == 0 && reached(client.stats()))) {
-    ok += client.enqueue(w1_event(offered)) == Status::ok;
+  while (offered < max_events) {
+    bool const accepted = client.enqueue(w1_event(offered)) == Status::ok;
+    ok += accepted;
     ++offered;
+    // Looked at every 100 events, and at once when memory is full (each refusal under `block`
+    // waits for enqueue_timeout).
+    if ((offered % 100 == 0 || !accepted) && reached(client.stats())) break;
   }
   collector.release();
   EXPECT_TRUE(client.flush(60s) || failures.calls.load() > 0);
@@ -71,7 +67,8 @@ Stats ride_out(Config config, collector::Collector& collector, std::uint64_t max
   return s;
 }
 
-constexpr std::uint64_t max_offered = 1'000'000;
+// 300,000 W1 events are about 7.8 MB compressed: far more than the budget or the tmpfs below.
+constexpr std::uint64_t max_offered = 300'000;
 
 TEST(SpoolFaults, BudgetSmallerThanTheBacklogKeepsBatchesInMemoryAndCountsIt) {
   collector::Collector collector;
@@ -186,7 +183,7 @@ TEST(SpoolFaults, DamagedFilesAreSkippedCountedAndTheRestDelivered) {
     std::ofstream(sub / "seg-7000000000000002", std::ios::binary) << newer;
   }
   // (Damage inside the arena is the format's unit tests' and the reader fuzzer's.)
-  ASSERT_EQ(files_named(dir.path, "arena").size(), 1u);
+  ASSERT_TRUE(fs::exists(sub / "arena"));
 
   collector::Collector collector(collector::Options{});
   Client next(write_key, spooled(collector, dir.path.string()));

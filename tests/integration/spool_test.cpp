@@ -13,22 +13,13 @@
 #include <fstream>
 
 #include "support/client_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace htevents::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/htevents-spool-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
-};
 
 Config spooled(collector::Collector const& collector, TempDir const& dir) {
   Config config = local_config(collector);
@@ -203,7 +194,7 @@ TEST(Spool, DirectoriesArePrivate) {
   Client client(write_key, spooled(collector, dir));
   ASSERT_EQ(client.enqueue(w1_event(1)), Status::ok);
   for (auto const& sub : fs::directory_iterator(dir.path)) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(sub.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700u) << sub.path();
     for (auto const& file : fs::directory_iterator(sub.path())) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "spool/arena_file.hpp"
 #include "spool/format.hpp"
 
 namespace htevents::inspect {
@@ -151,13 +152,22 @@ ClientReport inspect_client(std::filesystem::path const& dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
   if (ec) client.list_error = ec.message();
+  bool arena = false;
   for (auto const& entry : it) {
     std::string const name = entry.path().filename().string();
     if (!entry.is_regular_file(ec)) continue;
-    if (name == "arena")
-      client.arena = inspect_arena(entry.path());
+    if (detail::ArenaFile::is_arena_file(name))
+      arena = true;
     else if (is_segment_name(name))
       segments.push_back(entry.path());
+  }
+  if (arena) {
+    // The freshest copy, as recovery reads it: the live one in memory while it exists.
+    for (std::string const& path : detail::ArenaFile::candidates(dir.string())) {
+      if (!std::filesystem::exists(path, ec)) continue;
+      client.arena = inspect_arena(path);
+      break;
+    }
   }
   std::sort(segments.begin(), segments.end());
   for (auto const& path : segments) client.segments.push_back(inspect_segment(path));

@@ -1,0 +1,220 @@
+// The spool's arena in a memory file system (Config::spool_memory_dir, ArenaFile): the live
+// arena is a tmpfs file that outlives a killed process, and its blocks in use are copied to
+// the spool directory every spool_sync_interval, for an OS crash (which empties the tmpfs).
+// Without a usable memory directory the arena is mapped from the spool directory as before.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "support/client_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+namespace htevents::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr long tmpfs_magic = 0x01021994;  // TMPFS_MAGIC
+
+bool is_tmpfs(std::string const& dir) {
+  struct statfs fs {};
+  return ::statfs(dir.c_str(), &fs) == 0 && fs.f_type == tmpfs_magic;
+}
+
+std::vector<fs::path> files_in(fs::path const& dir) {
+  std::vector<fs::path> out;
+  for (auto const& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(e.path());
+  }
+  return out;
+}
+
+// Records stay in the arena, unbatched: one open batch that neither count nor interval closes.
+Config arena_only(std::string const& spool_dir, std::string const& memory_dir) {
+  Config config;
+  config.endpoint = "http://127.0.0.1:9";  // nothing listens: nothing is delivered
+  config.spool_dir = spool_dir;
+  config.spool_memory_dir = memory_dir;
+  config.max_queue_bytes = 4u << 20;
+  config.interval = std::chrono::minutes(10);
+  config.batch_size = 2500;
+  config.logger = [](LogLevel, std::string_view) {};
+  return config;
+}
+
+// A child process accepts `events` into its arena, waits `linger`, reports how many it got ok
+// for, and is killed with SIGKILL. Returns that count (0 on any failure of the child).
+std::uint64_t accept_and_die(Config const& config, std::uint64_t events, std::chrono::milliseconds linger) {
+  int report[2];
+  if (::pipe(report) != 0) return 0;
+  pid_t const child = ::fork();
+  if (child == 0) {
+    ::close(report[0]);
+    Client client(write_key, config);
+    std::uint64_t ok = 0;
+    for (std::uint64_t i = 0; i < events; ++i) ok += client.enqueue(w1_event(i)) == Status::ok;
+    std::this_thread::sleep_for(linger);
+    if (::write(report[1], &ok, sizeof ok) != sizeof ok) ::_exit(3);
+    ::kill(::getpid(), SIGKILL);
+  }
+  ::close(report[1]);
+  std::uint64_t ok = 0;
+  if (::read(report[0], &ok, sizeof ok) != static_cast<ssize_t>(sizeof ok)) ok = 0;
+  ::close(report[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) return 0;
+  return ok;
+}
+
+// The next client on the same directories: what it recovers and delivers.
+Stats recover(std::string const& spool_dir, std::string const& memory_dir, collector::Collector& collector) {
+  Config config = local_config(collector);
+  config.spool_dir = spool_dir;
+  config.spool_memory_dir = memory_dir;
+  config.logger = [](LogLevel, std::string_view) {};
+  Client next(write_key, config);
+  EXPECT_TRUE(next.close(60s));
+  return next.stats();
+}
+
+class SpoolMemoryArena : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!is_tmpfs("/dev/shm")) GTEST_SKIP() << "no tmpfs at /dev/shm here";
+    ASSERT_FALSE(memory_.path.empty());
+  }
+  TempDir spool_;
+  TempDir memory_{"/dev/shm"};
+};
+
+TEST_F(SpoolMemoryArena, TheLiveArenaIsAPrivateMemoryFileNamedInTheSpoolAndRemovedWhenClean) {
+  collector::Collector collector(collector::Options{});
+  Config config = local_config(collector);
+  config.spool_dir = spool_.path.string();
+  config.spool_memory_dir = memory_.path.string();
+  {
+    Client client(write_key, config);
+    auto const live = files_in(memory_.path);
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_EQ((fs::status(live[0]).permissions() & fs::perms::all), fs::perms::owner_read | fs::perms::owner_write);
+    auto const spooled = files_in(spool_.path);
+    auto const pointer =
+        std::find_if(spooled.begin(), spooled.end(), [](fs::path const& p) { return p.filename() == "arena.live"; });
+    ASSERT_NE(pointer, spooled.end());
+    std::ifstream in(*pointer);
+    std::string const named((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(named, live[0].string());
+    for (std::uint64_t i = 0; i < 5'000; ++i) ASSERT_EQ(client.enqueue(w1_event(i)), Status::ok);
+    EXPECT_TRUE(client.close(30s));
+  }
+  EXPECT_EQ(collector.stats().unique_message_ids, 5'000u);
+  EXPECT_EQ(memory_.entries(), 0u) << "a clean close removes the live arena";
+  EXPECT_EQ(spool_.entries(), 0u);
+}
+
+// A process death: the live copy is newer than the disk copy (no sync in the hour), and it is
+// the one recovered.
+TEST_F(SpoolMemoryArena, AKilledProcessIsRecoveredFromTheLiveCopy) {
+  Config config = arena_only(spool_.path.string(), memory_.path.string());
+  config.spool_sync_interval = std::chrono::hours(1);
+  std::uint64_t const accepted = accept_and_die(config, 1'000, 0ms);
+  ASSERT_EQ(accepted, 1'000u);
+  EXPECT_EQ(memory_.entries(), 1u) << "the live arena outlives the process";
+
+  collector::Collector collector(collector::Options{});
+  Stats const s = recover(spool_.path.string(), memory_.path.string(), collector);
+  EXPECT_EQ(s.recovered, accepted);
+  EXPECT_EQ(s.delivered, accepted);
+  EXPECT_EQ(collector.stats().unique_message_ids, accepted);
+  EXPECT_EQ(memory_.entries(), 0u) << "recovered: the live arena is removed";
+  EXPECT_EQ(spool_.entries(), 0u);
+}
+
+// An OS crash empties the tmpfs: what the last sync copied to the spool directory is
+// recovered; what was accepted after it is what promise 2 allows to lose.
+TEST_F(SpoolMemoryArena, AfterTheMemoryFileSystemIsGoneTheSyncedDiskCopyIsRecovered) {
+  Config config = arena_only(spool_.path.string(), memory_.path.string());
+  config.spool_sync_interval = 20ms;
+  std::uint64_t const accepted = accept_and_die(config, 1'000, 500ms);  // many syncs after the last ok
+  ASSERT_EQ(accepted, 1'000u);
+  for (auto const& live : files_in(memory_.path)) fs::remove(live);  // "reboot"
+
+  collector::Collector collector(collector::Options{});
+  Stats const s = recover(spool_.path.string(), memory_.path.string(), collector);
+  EXPECT_EQ(s.recovered, accepted);
+  EXPECT_EQ(collector.stats().unique_message_ids, accepted);
+  EXPECT_EQ(spool_.entries(), 0u);
+}
+
+TEST_F(SpoolMemoryArena, WithoutASyncSinceTheEventsTheDiskCopyHoldsNone) {
+  // The control for the test above: the disk copy is only as new as its last sync, so that
+  // test's events came through the copy, not through some other path.
+  Config config = arena_only(spool_.path.string(), memory_.path.string());
+  config.spool_sync_interval = std::chrono::hours(1);
+  ASSERT_EQ(accept_and_die(config, 1'000, 0ms), 1'000u);
+  for (auto const& live : files_in(memory_.path)) fs::remove(live);
+
+  collector::Collector collector(collector::Options{});
+  Stats const s = recover(spool_.path.string(), memory_.path.string(), collector);
+  EXPECT_EQ(s.recovered, 0u);
+  EXPECT_EQ(spool_.entries(), 0u) << "the arena's files are removed, the stale name of the live copy too";
+}
+
+// Direct mapping: no memory directory, one that is missing, or one that is not a tmpfs. The
+// reason is logged at info, and a killed process is recovered from the spool directory.
+class SpoolDirectArena : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SpoolDirectArena, TheArenaIsMappedFromTheSpoolAndRecovered) {
+  TempDir spool;
+  std::string const memory_dir = GetParam() == "not-tmpfs" ? spool.path.string() : GetParam();
+  if (GetParam() == "not-tmpfs" && is_tmpfs(memory_dir)) GTEST_SKIP() << "/tmp is a tmpfs here";
+  {
+    std::mutex mutex;
+    std::string logged;
+    Config config = arena_only(spool.path.string(), memory_dir);
+    config.log_level = LogLevel::info;
+    config.logger = [&](LogLevel, std::string_view line) {
+      std::lock_guard lock(mutex);
+      logged += std::string(line) + "\n";
+    };
+    Client client(write_key, config);
+    client.close(0ms);
+    auto const files = files_in(spool.path);
+    EXPECT_TRUE(
+        std::none_of(files.begin(), files.end(), [](fs::path const& p) { return p.filename() == "arena.live"; }));
+    std::lock_guard lock(mutex);
+    if (!memory_dir.empty()) {
+      EXPECT_NE(logged.find("spool_memory_dir '" + memory_dir + "'"), std::string::npos) << logged;
+    }
+  }
+  for (auto const& e : fs::directory_iterator(spool.path)) fs::remove_all(e.path());
+  std::uint64_t const accepted = accept_and_die(arena_only(spool.path.string(), memory_dir), 1'000, 0ms);
+  ASSERT_EQ(accepted, 1'000u);
+  collector::Collector collector(collector::Options{});
+  Stats const s = recover(spool.path.string(), memory_dir, collector);
+  EXPECT_EQ(s.recovered, accepted);
+  EXPECT_EQ(collector.stats().unique_message_ids, accepted);
+}
+
+INSTANTIATE_TEST_SUITE_P(MemoryDirs, SpoolDirectArena,
+                         ::testing::Values(std::string{}, std::string{"/nonexistent/htevents-memory"},
+                                           std::string{"not-tmpfs"}),
+                         [](auto const& param_info) {
+                           return param_info.param.empty()          ? std::string("Empty")
+                                  : param_info.param == "not-tmpfs" ? std::string("NotATmpfs")
+                                                                    : std::string("Missing");
+                         });
+
+}  // namespace
+}  // namespace htevents::testing
