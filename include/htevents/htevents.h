@@ -77,7 +77,7 @@ HTEVENTS_EXPORT void htevents_config_free(htevents_config* config);
  * "backpressure" (block|drop_newest|drop_oldest|fail), "enqueue_timeout_ms", "compression"
  * (zstd|gzip|none), "compression_level", "max_in_flight", "max_attempts", "retry_base_ms",
  * "retry_max_ms", "request_timeout_ms", "log_level" (debug|info|warn|error), "tls_verify"
- * (true|false|1|0), "ca_bundle", "spool_dir", "spool_max_bytes", "spool_sync_interval_ms",
+ * (true|false|1|0), "ca_bundle", "spool_dir", "spool_memory_dir", "spool_max_bytes", "spool_sync_interval_ms",
  * "stats_interval_ms", "default_context" (a JSON object). value: the text of the value; numbers
  * in decimal. Returns HTEVENTS_OK, HTEVENTS_UNKNOWN_KEY, HTEVENTS_INVALID_VALUE (not a number,
  * out of range for the field's type, not one of the names), HTEVENTS_INVALID_ARGUMENT (NULL

@@ -105,6 +105,7 @@ constexpr Key keys[] = {
     {"default_context", [](Config& c, std::string_view v) { return context(c.default_context, v); }},
     {"log_level", [](Config& c, std::string_view v) { return store(c.log_level, log_level(v)); }},
     {"spool_dir", [](Config& c, std::string_view v) { return text(c.spool_dir, v); }},
+    {"spool_memory_dir", [](Config& c, std::string_view v) { return text(c.spool_memory_dir, v); }},
     {"spool_max_bytes", [](Config& c, std::string_view v) { return store(c.spool_max_bytes, number<std::size_t>(v)); }},
     {"spool_sync_interval_ms", [](Config& c, std::string_view v) { return duration(c.spool_sync_interval, v); }},
     {"tls_verify", [](Config& c, std::string_view v) { return store(c.tls_verify, boolean(v)); }},

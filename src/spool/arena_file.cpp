@@ -24,14 +24,6 @@ constexpr char const* disk_name = "/arena";
 constexpr char const* pointer_name = "/arena.live";
 constexpr std::size_t page = 4096;
 
-int data_sync(int fd) noexcept {
-#if defined(__linux__)
-  return ::fdatasync(fd);
-#else
-  return ::fsync(fd);
-#endif
-}
-
 // The live copy's path that `dir`/arena.live names, or "".
 std::string read_pointer(std::string const& dir) {
   int const fd = ::open((dir + pointer_name).c_str(), O_RDONLY | O_CLOEXEC);
@@ -87,7 +79,7 @@ void ArenaFile::open_live(std::string const& dir, std::string const& own_name, s
   int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return log_direct(logger, memory_dir, std::strerror(errno));
   // Reserved, as on disk: a tmpfs that fills up would otherwise SIGBUS a producer's write.
-  if (int const err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes_)); err != 0) {
+  if (int const err = spool_files::reserve(fd, bytes_); err != 0) {
     ::close(fd);
     ::unlink(path.c_str());
     return log_direct(logger, memory_dir,
@@ -185,7 +177,9 @@ int ArenaFile::sync(std::size_t header_bytes, std::size_t slot_stride, std::size
     }
   }
   flush_run();
-  if (copied() && data_sync(disk_fd_) != 0 && failed == 0) failed = errno;
+  if (copied()) {
+    if (int const err = spool_files::sync_data(disk_fd_); err != 0 && failed == 0) failed = err;
+  }
   return failed;
 }
 

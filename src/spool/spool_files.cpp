@@ -127,14 +127,15 @@ ssize_t write_parts(int fd, iovec const* parts, int count, off_t offset) noexcep
 #endif
 }
 
-void sync_data(int fd) noexcept {
+int sync_data(int fd) noexcept {
 #if HTEVENTS_SPOOL_LINUX
-  ::fdatasync(fd);
+  if (::fdatasync(fd) != 0) return errno;
 #elif defined(F_FULLFSYNC)
-  if (::fcntl(fd, F_FULLFSYNC) != 0) ::fsync(fd);
+  if (::fcntl(fd, F_FULLFSYNC) != 0 && ::fsync(fd) != 0) return errno;
 #else
-  ::fsync(fd);
+  if (::fsync(fd) != 0) return errno;
 #endif
+  return 0;
 }
 
 }  // namespace htevents::inline v0::detail::spool_files

@@ -37,7 +37,7 @@ int reserve(int fd, std::size_t bytes) noexcept;
 // bytes written (fewer than asked, or -1 with errno set, on an error).
 ssize_t write_parts(int fd, iovec const* parts, int count, off_t offset) noexcept;
 // Forces the file's data to the disk: fdatasync, or F_FULLFSYNC (macOS, where fsync leaves it
-// in the drive's cache), or fsync.
-void sync_data(int fd) noexcept;
+// in the drive's cache), or fsync. Returns 0 or an errno value.
+int sync_data(int fd) noexcept;
 
 }  // namespace htevents::inline v0::detail::spool_files
