@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 fuzz_seconds=${HTEVENTS_FUZZ_SECONDS:-30}
 
-step() { printf '\n==== %s ====\n' "$*"; }
+step() { printf '\n==== %s (at %d s) ====\n' "$*" "$SECONDS"; }
 
 step "setup: packages"
 ./tools/setup.sh
