@@ -412,6 +412,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 git diff --quiet HEAD -- src include tools 2>/dev/null || commit="$commit+changes"
 valgrind_args=(--tool=callgrind --separate-threads=yes --collect-atstart=yes --dump-instr=no)
 [ "$collector" = traced ] && valgrind_args+=(--trace-children=yes)
+# More options for load, e.g. HTEVENTS_LOAD_ARGS="--spool /tmp/spool" (split on spaces).
+read -r -a load_extra <<<"${HTEVENTS_LOAD_ARGS:-}"
 reports=()
 for a in "${apis[@]}"; do
   dir="$work/$a"
@@ -421,7 +423,7 @@ for a in "${apis[@]}"; do
   status=0
   valgrind "${valgrind_args[@]}" --callgrind-out-file="$dir/callgrind.out.%p" --log-file="$dir/valgrind.%p.log" \
     "$bin" load --api "$a" --events "$events" --threads "$threads" --compression "$compression" --json \
-    >"$dir/load.json" 2>"$dir/load.stderr" || status=$?
+    "${load_extra[@]}" >"$dir/load.json" 2>"$dir/load.stderr" || status=$?
   json=$(grep '^{' "$dir/load.json" | tail -n 1 || true)
   if [ -z "$json" ]; then
     cat "$dir/load.stderr" "$dir"/valgrind.*.log >&2 2>/dev/null || true
