@@ -28,16 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$collector" --port 0 --port-file "$work/port" --quiet "${collector_args[@]}" >"$work/collector.json" 2>"$work/collector.log" &
-collector_pid=$!
-# The collector writes the port file (atomically, by rename) once it listens.
-for _ in $(seq 1 200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$collector_pid" 2>/dev/null || { cat "$work/collector.log" >&2; exit 1; }
-  sleep 0.05
-done
-[ -s "$work/port" ] || { echo "collector did not start" >&2; exit 1; }
-endpoint="http://127.0.0.1:$(cat "$work/port")"
+# shellcheck source=../../tools/collector/collector.sh
+. "$(dirname "$0")/../../tools/collector/collector.sh"
+start_collector "${collector_args[@]}"
 
 status=0
 case "$(basename "$example")" in quickstart | quickstart_c) url_alone=1 ;; *) url_alone= ;; esac

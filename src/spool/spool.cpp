@@ -93,6 +93,7 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
                               static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now());
     if (int const err = sync_arena(); err != 0) spool_files::fail(own_path_ + "/arena", "cannot be written", err);
   } catch (...) {
+    if (arena_file_ != nullptr) arena_file_->remove();
     arena_file_.reset();
     ::unlink((own_path_ + "/lock").c_str());
     ::rmdir(own_path_.c_str());

@@ -10,8 +10,8 @@ cli=$1
 collector=$2
 case_name=$3
 work=$(mktemp -d)
-# shellcheck source=collector.sh
-. "$(dirname "$0")/collector.sh"
+# shellcheck source=../../tools/collector/collector.sh
+. "$(dirname "$0")/../../tools/collector/collector.sh"
 trap 'kill_collector; rm -rf "$work"' EXIT
 
 fail() {

@@ -10,8 +10,8 @@ set -euo pipefail
 cli=$1
 collector=$2
 work=$(mktemp -d)
-# shellcheck source=collector.sh
-. "$(dirname "$0")/collector.sh"
+# shellcheck source=../../tools/collector/collector.sh
+. "$(dirname "$0")/../../tools/collector/collector.sh"
 trap 'kill_collector; rm -rf "$work"' EXIT
 
 fail() {

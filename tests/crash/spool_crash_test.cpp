@@ -255,9 +255,12 @@ TEST_F(SpoolCrash, KilledDuringAnOutageLosesNoAcceptedEvent) {
       ASSERT_TRUE(writer.kill());
     }
     EXPECT_GT(collector.stats().outage_refusals, 0u);
-    collector.release();
     std::vector<std::string> const ids = accepted_ids(counters, "b");
-    EXPECT_EQ(collector.unseen_message_ids(ids).size(), ids.size());  // nothing got through
+    // Nothing got through. Looked at before the release: a request the writer sent just before
+    // its death may still complete afterwards, and once released it is accepted (a duplicate of
+    // what recovery sends, as promise 4 allows; CI saw 400 such events).
+    EXPECT_EQ(collector.unseen_message_ids(ids).size(), ids.size());
+    collector.release();
     Recovery const r = recover_here(collector, spool_dir(round));
     std::printf("[ crash b ] seed %llu: killed at %zu accepted (all missing), recovered %llu, duplicates %llu\n",
                 static_cast<unsigned long long>(seed), ids.size(), static_cast<unsigned long long>(r.stats.recovered),

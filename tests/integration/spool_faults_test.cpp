@@ -15,6 +15,7 @@
 
 #include "spool/format.hpp"
 #include "support/client_fixture.hpp"
+#include "support/killed_child.hpp"
 #include "support/recorded_failure.hpp"
 #include "support/temp_dir.hpp"
 
@@ -122,11 +123,7 @@ TEST(SpoolFaults, DiskFullIsCountedAndNothingIsLostSilently) {
 // A child spools `events` into `dir` while the endpoint is down, then is killed: segments and
 // the arena both hold events.
 std::uint64_t spool_and_die(std::string const& dir, std::uint64_t events) {
-  int report[2];
-  if (::pipe(report) != 0) return 0;
-  pid_t const child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
+  return run_and_kill([&](auto die) {
     Config config;
     config.endpoint = "http://127.0.0.1:9";
     config.spool_dir = dir;
@@ -139,15 +136,8 @@ std::uint64_t spool_and_die(std::string const& dir, std::uint64_t events) {
     for (std::uint64_t i = 0; i < events; ++i) ok += client.enqueue(w1_event(i)) == Status::ok;
     client.flush(300ms);  // batches into segments; the last ones stay in the arena
     for (std::uint64_t i = 0; i < 50; ++i) ok += send_w1_fast(client, events + i) == Status::ok;
-    if (::write(report[1], &ok, sizeof ok) != sizeof ok) ::_exit(3);
-    ::kill(::getpid(), SIGKILL);
-  }
-  ::close(report[1]);
-  std::uint64_t ok = 0;
-  if (::read(report[0], &ok, sizeof ok) != static_cast<ssize_t>(sizeof ok)) ok = 0;
-  ::close(report[0]);
-  ::waitpid(child, nullptr, 0);
-  return ok;
+    die(ok);
+  });
 }
 
 std::vector<fs::path> files_named(fs::path const& root, std::string_view prefix) {

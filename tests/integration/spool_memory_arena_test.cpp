@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/client_fixture.hpp"
+#include "support/killed_child.hpp"
 #include "support/temp_dir.hpp"
 
 namespace htevents::testing {
@@ -55,26 +56,13 @@ Config arena_only(std::string const& spool_dir, std::string const& memory_dir) {
 // A child process accepts `events` into its arena, waits `linger`, reports how many it got ok
 // for, and is killed with SIGKILL. Returns that count (0 on any failure of the child).
 std::uint64_t accept_and_die(Config const& config, std::uint64_t events, std::chrono::milliseconds linger) {
-  int report[2];
-  if (::pipe(report) != 0) return 0;
-  pid_t const child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
+  return run_and_kill([&](auto die) {
     Client client(write_key, config);
     std::uint64_t ok = 0;
     for (std::uint64_t i = 0; i < events; ++i) ok += client.enqueue(w1_event(i)) == Status::ok;
     std::this_thread::sleep_for(linger);
-    if (::write(report[1], &ok, sizeof ok) != sizeof ok) ::_exit(3);
-    ::kill(::getpid(), SIGKILL);
-  }
-  ::close(report[1]);
-  std::uint64_t ok = 0;
-  if (::read(report[0], &ok, sizeof ok) != static_cast<ssize_t>(sizeof ok)) ok = 0;
-  ::close(report[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) return 0;
-  return ok;
+    die(ok);
+  });
 }
 
 // The next client on the same directories: what it recovers and delivers.

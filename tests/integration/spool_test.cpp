@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "support/client_fixture.hpp"
+#include "support/killed_child.hpp"
 #include "support/temp_dir.hpp"
 
 namespace htevents::testing {
@@ -95,12 +96,7 @@ TEST(Spool, WhatCloseCouldNotDeliverIsRecoveredByTheNextClient) {
 // the next client finds them in the arena file and delivers each once.
 TEST(Spool, RecordsInTheArenaOfAKilledProcessAreRecovered) {
   TempDir dir;
-  int report[2];
-  ASSERT_EQ(::pipe(report), 0);
-  pid_t const child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(report[0]);
+  std::uint64_t const accepted = run_and_kill([&](auto die) {
     Config config;
     config.endpoint = "http://127.0.0.1:9";
     config.spool_dir = dir.path.string();
@@ -113,16 +109,8 @@ TEST(Spool, RecordsInTheArenaOfAKilledProcessAreRecovered) {
     for (std::uint64_t i = 0; i < 1'000; ++i) {
       if (((i % 2 == 0) ? client.enqueue(w1_event(i)) : send_w1_fast(client, i)) == Status::ok) ++ok;
     }
-    if (::write(report[1], &ok, sizeof ok) != sizeof ok) ::_exit(3);
-    ::kill(::getpid(), SIGKILL);
-  }
-  ::close(report[1]);
-  std::uint64_t accepted = 0;
-  ASSERT_EQ(::read(report[0], &accepted, sizeof accepted), static_cast<ssize_t>(sizeof accepted));
-  ::close(report[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    die(ok);
+  });
   ASSERT_EQ(accepted, 1'000u);
 
   collector::Collector collector(collector::Options{});

@@ -31,18 +31,8 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 step() { printf '\n== %s\n' "$*"; }
 
 # start_collector: a fresh local collector on 127.0.0.1 (port 0); sets $endpoint.
-start_collector() {
-  rm -f "$work/port"
-  "$collector" --port 0 --port-file "$work/port" --quiet >"$work/collector.json" 2>"$work/collector.log" &
-  collector_pid=$!
-  for _ in $(seq 1 200); do
-    [ -s "$work/port" ] && break
-    kill -0 "$collector_pid" 2>/dev/null || { cat "$work/collector.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  [ -s "$work/port" ] || { echo "FAIL: collector did not start" >&2; exit 1; }
-  endpoint="http://127.0.0.1:$(cat "$work/port")"
-}
+# shellcheck source=../../tools/collector/collector.sh
+. "$source_dir/tools/collector/collector.sh"
 
 # stop_collector EXPECTED: stops it (it prints its final counts) and checks that EXPECTED
 # distinct messages arrived, none twice.

@@ -1,10 +1,12 @@
-# Sourced by the CLI tests: a local collector program on a free port for one test.
-# Needs $collector (the program) and $work (a scratch directory, removed by the caller).
+# Sourced by the scripts that run a local collector program on a free port (the CLI tests,
+# the package test, the examples' driver). Needs $collector (the program) and $work (a scratch
+# directory, removed by the caller).
 #   start_collector [collector flags...]   sets $endpoint and $collector_pid
 #   stop_collector                         its final counts (one JSON object) in $work/collector.json
 collector_pid=
 
 start_collector() {
+  rm -f "$work/port"
   "$collector" --port 0 --port-file "$work/port" --quiet "$@" >"$work/collector.json" 2>"$work/collector.log" &
   collector_pid=$!
   # The collector writes the port file (atomically, by rename) once it listens.
