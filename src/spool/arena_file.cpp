@@ -98,6 +98,8 @@ void ArenaFile::open_live(std::string const& dir, std::string const& own_name, s
   live_fd_ = fd;
   live_path_ = path;
 #else
+  (void)dir;
+  (void)own_name;
   log_direct(logger, memory_dir, "memory arenas are built for Linux only");
 #endif
 }
