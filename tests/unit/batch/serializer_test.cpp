@@ -308,10 +308,12 @@ TEST(Serializer, EvictsTheOldestRecordsForAStarvedProducer) {
   ASSERT_FALSE(failures.empty());
   EXPECT_EQ(failures.front().first, FailureReason::evicted);
   EXPECT_EQ(failures.front().second, message(1, 900)) << "oldest first";
-  EXPECT_EQ(rig.counters().dropped_oldest.load(), failures.size());
   rig.give_back_held();
   rig.drain();
   EXPECT_EQ(rig.counters().consumed.load(), static_cast<std::uint64_t>(pushed + 1));
+  // Compared once the serializer has stopped: mid-eviction it counts a record before its
+  // failure callback runs (TSan's timing showed 18 counted, 17 handed over).
+  EXPECT_EQ(rig.counters().dropped_oldest.load(), rig.failures().size());
 }
 
 TEST(Serializer, FailsWhatIsNotBatchedAtTheCloseDeadline) {
