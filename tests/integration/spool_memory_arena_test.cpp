@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "spool/format.hpp"
 #include "support/client_fixture.hpp"
 #include "support/killed_child.hpp"
 #include "support/temp_dir.hpp"
@@ -55,14 +56,30 @@ Config arena_only(std::string const& spool_dir, std::string const& memory_dir) {
 
 // A child process accepts `events` into its arena, waits `linger`, reports how many it got ok
 // for, and is killed with SIGKILL. Returns that count (0 on any failure of the child).
-std::uint64_t accept_and_die(Config const& config, std::uint64_t events, std::chrono::milliseconds linger) {
+// `before_death` runs after the events, while the client is alive.
+template <class BeforeDeath>
+std::uint64_t accept_and_die(Config const& config, std::uint64_t events, BeforeDeath before_death) {
   return run_and_kill([&](auto die) {
     Client client(write_key, config);
     std::uint64_t ok = 0;
     for (std::uint64_t i = 0; i < events; ++i) ok += client.enqueue(w1_event(i)) == Status::ok;
-    std::this_thread::sleep_for(linger);
+    before_death();
     die(ok);
   });
+}
+std::uint64_t accept_and_die(Config const& config, std::uint64_t events) {
+  return accept_and_die(config, events, [] {});
+}
+
+// Records the disk copy of the arena (`arena` in a client directory under `spool_dir`) holds.
+std::size_t records_on_disk(std::string const& spool_dir) {
+  for (auto const& e : fs::recursive_directory_iterator(spool_dir)) {
+    if (e.path().filename() != "arena") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string const bytes((std::istreambuf_iterator<char>(in)), {});
+    return detail::spool::scan_arena(bytes).records.size();
+  }
+  return 0;
 }
 
 // The next client on the same directories: what it recovers and delivers.
@@ -119,7 +136,7 @@ TEST_F(SpoolMemoryArena, TheLiveArenaIsAPrivateMemoryFileNamedInTheSpoolAndRemov
 TEST_F(SpoolMemoryArena, AKilledProcessIsRecoveredFromTheLiveCopy) {
   Config config = arena_only(spool_.path.string(), memory_.path.string());
   config.spool_sync_interval = std::chrono::hours(1);
-  std::uint64_t const accepted = accept_and_die(config, 1'000, 0ms);
+  std::uint64_t const accepted = accept_and_die(config, 1'000);
   ASSERT_EQ(accepted, 1'000u);
   EXPECT_EQ(memory_.entries(), 1u) << "the live arena outlives the process";
 
@@ -137,7 +154,12 @@ TEST_F(SpoolMemoryArena, AKilledProcessIsRecoveredFromTheLiveCopy) {
 TEST_F(SpoolMemoryArena, AfterTheMemoryFileSystemIsGoneTheSyncedDiskCopyIsRecovered) {
   Config config = arena_only(spool_.path.string(), memory_.path.string());
   config.spool_sync_interval = 20ms;
-  std::uint64_t const accepted = accept_and_die(config, 1'000, 500ms);  // many syncs after the last ok
+  // Dies once a sync has copied every event to the disk copy (looked at, not waited for by time).
+  std::uint64_t const accepted = accept_and_die(config, 1'000, [&] {
+    for (int tries = 0; tries < 60'000 && records_on_disk(spool_.path.string()) < 1'000; ++tries) {
+      std::this_thread::sleep_for(1ms);
+    }
+  });
   ASSERT_EQ(accepted, 1'000u);
   for (auto const& live : files_in(memory_.path)) fs::remove(live);  // "reboot"
 
@@ -153,7 +175,7 @@ TEST_F(SpoolMemoryArena, WithoutASyncSinceTheEventsTheDiskCopyHoldsNone) {
   // test's events came through the copy, not through some other path.
   Config config = arena_only(spool_.path.string(), memory_.path.string());
   config.spool_sync_interval = std::chrono::hours(1);
-  ASSERT_EQ(accept_and_die(config, 1'000, 0ms), 1'000u);
+  ASSERT_EQ(accept_and_die(config, 1'000), 1'000u);
   for (auto const& live : files_in(memory_.path)) fs::remove(live);
 
   collector::Collector collector(collector::Options{});
@@ -190,7 +212,7 @@ TEST_P(SpoolDirectArena, TheArenaIsMappedFromTheSpoolAndRecovered) {
     }
   }
   for (auto const& e : fs::directory_iterator(spool.path)) fs::remove_all(e.path());
-  std::uint64_t const accepted = accept_and_die(arena_only(spool.path.string(), memory_dir), 1'000, 0ms);
+  std::uint64_t const accepted = accept_and_die(arena_only(spool.path.string(), memory_dir), 1'000);
   ASSERT_EQ(accepted, 1'000u);
   collector::Collector collector(collector::Options{});
   Stats const s = recover(spool.path.string(), memory_dir, collector);
