@@ -28,6 +28,11 @@ bool Compressor::compress_zstd(std::string_view in, ByteBuffer& out) {
     zstd_ = ZSTD_createCCtx();
     if (zstd_ == nullptr) return false;
     ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, level_);
+    // Level 1 with a minimum match of 7 bytes instead of its default 6: on W1's ~60 kB JSON
+    // bodies (many repeated keys and fragments), fewer, longer matches cost fewer instructions
+    // and make smaller output (tuned on 80 real W1 bodies: 2,872 -> 2,774 instructions and
+    // 26.20 -> 25.38 bytes per event). Other levels keep zstd's own parameters.
+    if (level_ == 1) ZSTD_CCtx_setParameter(zstd_, ZSTD_c_minMatch, 7);
   }
   out.reserve_discard(ZSTD_compressBound(in.size()));
   std::size_t const n = ZSTD_compress2(zstd_, out.data(), out.capacity(), in.data(), in.size());
