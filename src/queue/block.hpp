@@ -29,7 +29,8 @@ struct alignas(cache_line) Block {
   // Set each time the pool hands the block out, 0 when it is free again (every record settled):
   // recovery skips a free slot, and the spool's sync forces only slots in use to disk.
   std::atomic<std::uint64_t> generation{0};
-  std::atomic<std::uint32_t> consumed_end{0};  // records before this data offset are in a segment
+  // Records before this data offset are settled: delivered, failed, or in a segment.
+  std::atomic<std::uint32_t> consumed_end{0};
   std::uint32_t seed = 0;                      // the records' checksum seed for this generation
   // Set when the producer moves on from the block: the end of its records (0: still being
   // written, or taken from an idle producer). The spool's sync copies a block's new bytes only.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "batch/batch.hpp"
 #include "common/process_barrier.hpp"
@@ -160,7 +161,8 @@ class IntakeConsumer {
   }
   void let_go(Block* block, std::int64_t count) noexcept;
   // Spool: records of a settled batch are marked settled in the arena file (recovery skips
-  // them) and their blocks let go. Thread-safe: the sender calls it.
+  // them) and their blocks let go. Thread-safe: the sender calls it, and the serializer for
+  // evictions.
   void settle(HeldRecords& held) noexcept;
   // Total accepted over all producers: the consumer has drained when it took that many.
   std::uint64_t total_accepted() const noexcept { return intake_.total_accepted(); }
@@ -203,6 +205,10 @@ class IntakeConsumer {
   }
 
  private:
+  // The records of `frames` (consecutive ones of `block`): the block's settled prefix moved
+  // past them when they start where it ends, each frame marked otherwise.
+  static void settle_run(Block& block, std::span<char* const> frames) noexcept;
+
   Intake& intake_;
   moodycamel::ConsumerToken token_;
 };

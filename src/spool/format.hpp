@@ -15,7 +15,9 @@
 //   payload, so a record whose frame verifies is complete. Records of a block follow each
 //   other from data offset 0. A record whose batch settled (or went to a segment) has its
 //   checksum field complemented (settle_record_frame) and is skipped; records before the
-//   block's consumed_end are skipped too (an adopted arena's re-batched records).
+//   block's consumed_end are skipped too: the settled prefix of the block (batches that
+//   settled in order move it past their records instead of marking each), and an adopted
+//   arena's re-batched records.
 //
 // seg-N: compressed request bodies, appended one write() per batch.
 //   [file header, segment_header_bytes][batch record]...; a batch record is a
