@@ -31,7 +31,7 @@ struct alignas(cache_line) Block {
   std::atomic<std::uint64_t> generation{0};
   // Records before this data offset are settled: delivered, failed, or in a segment.
   std::atomic<std::uint32_t> consumed_end{0};
-  std::uint32_t seed = 0;                      // the records' checksum seed for this generation
+  std::uint32_t seed = 0;  // the records' checksum seed for this generation
   // Set when the producer moves on from the block: the end of its records (0: still being
   // written, or taken from an idle producer). The spool's sync copies a block's new bytes only.
   std::atomic<std::uint32_t> filled_end{0};
