@@ -1,6 +1,8 @@
 // JSON numbers: integers and the shortest round-trip form of doubles.
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "htevents/detail/json_write.hpp"
@@ -13,14 +15,26 @@ char* write_integer(char* out, std::uint64_t v) noexcept { return std::to_chars(
 
 namespace {
 
+constexpr std::array<char, 200> make_digit_pairs() noexcept {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}
+constexpr std::array<char, 200> digit_pairs = make_digit_pairs();  // "00" "01" ... "99"
+
 // Prices, ratios and scores mostly have a few decimals: 29.99, 0.05, 1234.5. For those the
 // shortest round-trip form is the integer round(v * 10^k) with a point k digits from the right,
 // for the least k at which that decimal reads back as v. Both the integer (< 2^53) and 10^k are
 // exact doubles and IEEE division is correctly rounded, so `r / 10^k == v` says exactly that
 // the decimal parses to v. Trying k = 1..6 costs a few multiplies and divides: 4-5x cheaper
 // than the general shortest-form search. nullptr when v needs more digits (or is tiny).
+// Only for v that is not integral (write_double takes those first).
 char* write_short_decimal(char* out, double v) noexcept {
   static constexpr double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+  static constexpr std::int64_t int_pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
   double const magnitude = std::fabs(v);
   if (!(magnitude >= 1e-6 && magnitude < 1e9)) return nullptr;
   for (int k = 1; k <= 6; ++k) {
@@ -29,23 +43,24 @@ char* write_short_decimal(char* out, double v) noexcept {
     constexpr double round_magic = 6755399441055744.0;
     double const r = (v * pow10[k] + round_magic) - round_magic;
     if (r / pow10[k] != v) continue;
-    auto const scaled = static_cast<std::int64_t>(std::fabs(r));
     if (v < 0) *out++ = '-';
-    char digits[24];
-    char* const digits_end = std::to_chars(digits, digits + sizeof digits, scaled).ptr;
-    auto const n = static_cast<int>(digits_end - digits);
-    if (n <= k) {  // 0.0ddd: leading zeros after the point
-      *out++ = '0';
-      *out++ = '.';
-      for (int z = 0; z < k - n; ++z) *out++ = '0';
-      std::memcpy(out, digits, static_cast<std::size_t>(n));
-      return out + n;
+    // Straight into `out`, no digits in a temporary to copy: the whole part (0 for 0.05), then
+    // the point and exactly k digits, leading zeros included; at most 1 + 9 + 1 + 6 bytes.
+    // The whole part is the truncated magnitude. The decimal r / 10^k is never an integer here
+    // (it reads back as v, and write_double has written integral values already), so it is at
+    // least 10^-6 from the integers on either side, while v, the double nearest to it, is
+    // within half an ulp (under 1e9 * 2^-53, about 1.1e-7): both truncate to the same integer.
+    auto const whole = static_cast<std::uint32_t>(magnitude);
+    auto fraction = static_cast<std::uint32_t>(static_cast<std::int64_t>(std::fabs(r)) - whole * int_pow10[k]);
+    out = std::to_chars(out, out + max_integer_size, whole).ptr;
+    *out = '.';
+    int i = k;
+    for (; i >= 2; i -= 2) {
+      std::memcpy(out + i - 1, &digit_pairs[2 * (fraction % 100)], 2);
+      fraction /= 100;
     }
-    std::memcpy(out, digits, static_cast<std::size_t>(n - k));
-    out += n - k;
-    *out++ = '.';
-    std::memcpy(out, digits + (n - k), static_cast<std::size_t>(k));
-    return out + k;
+    if (i == 1) out[1] = static_cast<char>('0' + fraction);
+    return out + k + 1;
   }
   return nullptr;
 }

@@ -21,7 +21,7 @@ void encode_string(Out& out, std::string_view s) noexcept {
   // Worst case first (one pass); exact size only when the worst case does not fit.
   std::size_t n = max_json_string_size(s.size());
   if (n > out.room()) n = json_string_size(s);
-  if (char* p = out.reserve(n)) out.advance(write_json_string(p, s));
+  if (char* p = out.reserve(n)) out.advance(write_json_string_inline(p, s));
 }
 
 template <class Out>
@@ -30,7 +30,7 @@ void encode_key(Out& out, std::string_view key, bool comma) noexcept {
   if (n > out.room()) n = json_string_size(key) + 2;
   if (char* p = out.reserve(n)) {
     if (comma) *p++ = ',';
-    p = write_json_string(p, key);
+    p = write_json_string_inline(p, key);
     *p++ = ':';
     out.advance(p);
   }

@@ -40,6 +40,18 @@ constexpr std::size_t max_json_string_size(std::size_t n) noexcept { return 6 * 
 /// `out` must not overlap `s`. Does not allocate memory. Thread-safe.
 HTEVENTS_EXPORT char* write_json_string(char* out, std::string_view s) noexcept;
 
+/// Flags the bytes of `w` that write_json_string cannot copy as they are: control bytes
+/// (< 0x20, NUL among them), `"`, `\\` and bytes >= 0x80 get their 0x80 bit set. A borrow can
+/// also flag bytes above a flagged one, never below it, so the result is zero exactly when no
+/// byte of `w` needs attention, whatever the byte order.
+constexpr std::uint64_t json_special_bytes(std::uint64_t w) noexcept {
+  // A byte below 0x80 with no borrow coming in sets its top bit in `w - 0x20` only when it is
+  // below 0x20, and in `(w ^ c) - 1` only when it equals c; bytes from 0x80 up are flagged by
+  // `w` itself, so no term needs the usual `& ~w`.
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  return ((w - ones * 0x20) | ((w ^ (ones * '"')) - ones) | ((w ^ (ones * '\\')) - ones) | w) & (ones * 0x80);
+}
+
 /// write_json_string for a C string held in a `char[Size + 1]` array, typically a literal key
 /// or value of the fast-path writer: when its Size bytes are plain ASCII (no control byte, so
 /// no earlier NUL either, no `"`, `\\` or byte >= 0x80) it is copied with fixed-size moves after
@@ -50,13 +62,6 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
   if constexpr (Size <= 16) {
     std::uint64_t words[2] = {0, 0};
     std::memcpy(words, s, Size);
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    auto special = [](std::uint64_t w) {
-      std::uint64_t const q = w ^ (ones * '"');
-      std::uint64_t const b = w ^ (ones * '\\');
-      return ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
-    };
     // Zero padding past the string would read as control bytes: only its own bytes count.
     // Borrows only run upwards from a flagged byte, so the lowest Size bytes are tested exactly.
     // A function, so that clang does not warn about the shift in the arm not taken for this Size.
@@ -65,8 +70,7 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
     };
     constexpr std::uint64_t mask0 = low_bytes(Size);
     constexpr std::uint64_t mask1 = Size <= 8 ? 0 : low_bytes(Size - 8);
-    std::uint64_t const flagged = ((special(words[0]) & mask0) | (special(words[1]) & mask1)) & highs;
-    if (flagged == 0) {
+    if (((json_special_bytes(words[0]) & mask0) | (json_special_bytes(words[1]) & mask1)) == 0) {
       out[0] = '"';
       std::memcpy(out + 1, s, Size);
       out[Size + 1] = '"';
@@ -74,6 +78,62 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
     }
   }
   return write_json_string(out, std::string_view(s));
+}
+
+/// write_json_string(out, s), with the common case inline: a string of 1 to 16 plain ASCII
+/// bytes (no control byte, `"`, `\\` or byte >= 0x80), such as an id or a short property value,
+/// is checked and copied with two overlapping loads and stores, without the call and the
+/// general writer's length loops. Anything else (empty, longer, or with a byte to escape or
+/// validate) goes to write_json_string. Same output and preconditions as write_json_string;
+/// reads only the bytes of `s`. Does not allocate memory. Thread-safe.
+inline char* write_json_string_inline(char* out, std::string_view s) noexcept {
+  std::size_t const n = s.size();
+  if (n - 1 < 16) {  // 1..16 (0 wraps around)
+    char const* const p = s.data();
+    char const* const end = p + n;
+    char* const body = out + 1;
+    // Every load stays inside `s`, and each word is made of the string's own bytes only (some
+    // twice), so one zero test covers them all. The stores of a short string write its bytes
+    // before the test: the output has room for n + 2 bytes, and write_json_string overwrites
+    // them when the test fails.
+    std::uint64_t word;
+    if (n >= 8) {
+      std::uint64_t first;
+      std::uint64_t last;
+      std::memcpy(&first, p, 8);
+      std::memcpy(&last, end - 8, 8);
+      std::memcpy(body, &first, 8);
+      std::memcpy(body + n - 8, &last, 8);
+      word = json_special_bytes(first) | json_special_bytes(last);
+    } else if (n >= 4) {
+      std::uint32_t first;
+      std::uint32_t last;
+      std::memcpy(&first, p, 4);
+      std::memcpy(&last, end - 4, 4);
+      std::memcpy(body, &first, 4);
+      std::memcpy(body + n - 4, &last, 4);
+      word = json_special_bytes(first | (std::uint64_t{last} << 32));
+    } else if (n >= 2) {
+      std::uint16_t first;
+      std::uint16_t last;
+      std::memcpy(&first, p, 2);
+      std::memcpy(&last, end - 2, 2);
+      std::memcpy(body, &first, 2);
+      std::memcpy(body + n - 2, &last, 2);
+      std::uint64_t const both = first | (std::uint64_t{last} << 16);
+      word = json_special_bytes(both | (both << 32));
+    } else {
+      auto const c = static_cast<unsigned char>(*p);
+      *body = static_cast<char>(c);
+      word = json_special_bytes(0x0101010101010101ULL * c);
+    }
+    if (word == 0) {
+      out[0] = '"';
+      body[n] = '"';
+      return body + n + 1;
+    }
+  }
+  return write_json_string(out, s);
 }
 
 // ---- Numbers ------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class WriterCore {
   template <class Key>
   void member(Key const& key, std::string_view value) noexcept {
     if (char* p = inline_key(key, max_json_string_size(value.size()))) {
-      cur_ = write_json_string(p, value);
+      cur_ = write_json_string_inline(p, value);
     } else {
       member_slow(key_view(key), value);
     }
@@ -170,7 +170,7 @@ class WriterCore {
   static constexpr std::size_t key_room(char const (&)[N]) noexcept {
     return max_json_string_size(N - 1);
   }
-  static char* write_key(char* p, std::string_view key) noexcept { return write_json_string(p, key); }
+  static char* write_key(char* p, std::string_view key) noexcept { return write_json_string_inline(p, key); }
   template <std::size_t N>
   static char* write_key(char* p, char const (&key)[N]) noexcept {
     return write_json_string_fixed<N - 1>(p, key);
@@ -199,7 +199,7 @@ class WriterCore {
     if (status_ != Status::ok || fields_open_) return false;
     if (static_cast<std::size_t>(end_ - cur_) < key_and_colon.size() + max_json_string_size(value.size())) return false;
     std::memcpy(cur_, key_and_colon.data(), key_and_colon.size());
-    cur_ = write_json_string(cur_ + key_and_colon.size(), value);
+    cur_ = write_json_string_inline(cur_ + key_and_colon.size(), value);
     return true;
   }
   // `<key_and_colon>"value"` out of line: a wire fragment and a string, when the fields object

@@ -266,6 +266,50 @@ TEST(Double, WritesShortestForm) {
   EXPECT_EQ(dbl(0.0), "0");
 }
 
+TEST(Double, WritesFewDecimalsWithLeadingZerosAfterThePoint) {
+  // write_double's short decimal form, written straight into the output.
+  EXPECT_EQ(dbl(0.05), "0.05");
+  EXPECT_EQ(dbl(-0.05), "-0.05");
+  EXPECT_EQ(dbl(0.000001), "0.000001");
+  EXPECT_EQ(dbl(-0.000001), "-0.000001");
+  EXPECT_EQ(dbl(0.000123), "0.000123");
+  EXPECT_EQ(dbl(0.100001), "0.100001");
+  EXPECT_EQ(dbl(0.5), "0.5");
+  EXPECT_EQ(dbl(123.456), "123.456");
+  EXPECT_EQ(dbl(1234.5), "1234.5");
+  EXPECT_EQ(dbl(12345678.123456), "12345678.123456");
+  EXPECT_EQ(dbl(999999999.5), "999999999.5");
+  // Past the short form's range or digits: std::to_chars's shortest form.
+  EXPECT_EQ(dbl(1e-7), "1e-07");
+  EXPECT_EQ(dbl(0.0000015), "1.5e-06");
+  EXPECT_EQ(dbl(1234567890.5), "1234567890.5");
+  EXPECT_EQ(dbl(0.1 + 0.2), "0.30000000000000004");
+}
+
+TEST(Double, WritesDecimalsOfUpToFifteenDigitsAsTheirText) {
+  // v = m / 10^k with at most 15 significant digits, m not a multiple of 10, |v| < 1e9: the
+  // shortest text that reads back as v is that decimal itself (15 digits always round-trip),
+  // so the expected text is built from m's digits, independently of write_double.
+  std::mt19937_64 rng(20250612);
+  constexpr std::uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  for (int i = 0; i < 1000000; ++i) {
+    auto const k = static_cast<std::size_t>(1 + rng() % 6);
+    std::uint64_t const limit = std::min<std::uint64_t>(1000000000 * pow10[k], 1000000000000000);
+    std::uint64_t m = (rng() >> (rng() % 64)) % limit;
+    if (m % 10 == 0) m += 1 + rng() % 9;
+    bool const negative = (rng() & 1) != 0;
+    double const magnitude = static_cast<double>(m) / static_cast<double>(pow10[k]);
+    std::string const digits = std::to_string(m);
+    std::string expected = negative ? "-" : "";
+    if (digits.size() <= k) {
+      expected.append("0.").append(k - digits.size(), '0').append(digits);
+    } else {
+      expected.append(digits, 0, digits.size() - k).append(".").append(digits, digits.size() - k);
+    }
+    ASSERT_EQ(dbl(negative ? -magnitude : magnitude), expected) << "m " << m << ", k " << k;
+  }
+}
+
 TEST(Double, ParsesBackExactly) {
   for (double v : {29.99, 100.0, 1e21, 1e-7, 0.1, 1.0 / 3, 123456789.125, DBL_MAX, -DBL_MAX, DBL_MIN,
                    DBL_TRUE_MIN, DBL_MIN / 3, 4.9406564584124654e-324, 2.2250738585072009e-308, DBL_EPSILON,
