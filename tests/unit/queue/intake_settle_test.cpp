@@ -25,6 +25,9 @@ constexpr std::size_t block_capacity = 4096;
 constexpr std::size_t slots = 2;
 constexpr std::size_t stride = spool::block_header_bytes + block_capacity;
 constexpr std::size_t file_bytes = spool::arena_header_bytes + slots * stride;
+// aligned_alloc wants a size that is a multiple of the alignment (ASan checks it).
+constexpr std::size_t page = 4096;
+constexpr std::size_t allocated_bytes = (file_bytes + page - 1) / page * page;
 
 struct FreeDeleter {
   void operator()(char* p) const noexcept { std::free(p); }
@@ -32,8 +35,8 @@ struct FreeDeleter {
 
 class SettleTest : public ::testing::Test {
  protected:
-  SettleTest() : file_(static_cast<char*>(std::aligned_alloc(4096, file_bytes))) {
-    std::memset(file_.get(), 0, file_bytes);
+  SettleTest() : file_(static_cast<char*>(std::aligned_alloc(page, allocated_bytes))) {
+    std::memset(file_.get(), 0, allocated_bytes);
     spool::write_arena_header(file_.get(), static_cast<std::uint32_t>(stride), slots, 0);
     IntakeOptions o;
     o.block_capacity = block_capacity;
