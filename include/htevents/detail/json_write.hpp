@@ -80,6 +80,16 @@ inline char* write_json_string_fixed(char* out, char const* s) noexcept {
   return write_json_string(out, std::string_view(s));
 }
 
+// The first and the last sizeof(Word) bytes of p[0, n) (n >= sizeof(Word); they overlap when
+// n < 2 * sizeof(Word)), loaded into `first` and `last` and stored at the same places of `body`.
+template <class Word>
+inline void copy_ends(char const* p, std::size_t n, char* body, Word& first, Word& last) noexcept {
+  std::memcpy(&first, p, sizeof(Word));
+  std::memcpy(&last, p + n - sizeof(Word), sizeof(Word));
+  std::memcpy(body, &first, sizeof(Word));
+  std::memcpy(body + n - sizeof(Word), &last, sizeof(Word));
+}
+
 /// write_json_string(out, s), with the common case inline: a string of 1 to 16 plain ASCII
 /// bytes (no control byte, `"`, `\\` or byte >= 0x80), such as an id or a short property value,
 /// is checked and copied with two overlapping loads and stores, without the call and the
@@ -90,7 +100,6 @@ inline char* write_json_string_inline(char* out, std::string_view s) noexcept {
   std::size_t const n = s.size();
   if (n - 1 < 16) {  // 1..16 (0 wraps around)
     char const* const p = s.data();
-    char const* const end = p + n;
     char* const body = out + 1;
     // Every load stays inside `s`, and each word is made of the string's own bytes only (some
     // twice), so one zero test covers them all. The stores of a short string write its bytes
@@ -100,26 +109,17 @@ inline char* write_json_string_inline(char* out, std::string_view s) noexcept {
     if (n >= 8) {
       std::uint64_t first;
       std::uint64_t last;
-      std::memcpy(&first, p, 8);
-      std::memcpy(&last, end - 8, 8);
-      std::memcpy(body, &first, 8);
-      std::memcpy(body + n - 8, &last, 8);
+      copy_ends(p, n, body, first, last);
       word = json_special_bytes(first) | json_special_bytes(last);
     } else if (n >= 4) {
       std::uint32_t first;
       std::uint32_t last;
-      std::memcpy(&first, p, 4);
-      std::memcpy(&last, end - 4, 4);
-      std::memcpy(body, &first, 4);
-      std::memcpy(body + n - 4, &last, 4);
+      copy_ends(p, n, body, first, last);
       word = json_special_bytes(first | (std::uint64_t{last} << 32));
     } else if (n >= 2) {
       std::uint16_t first;
       std::uint16_t last;
-      std::memcpy(&first, p, 2);
-      std::memcpy(&last, end - 2, 2);
-      std::memcpy(body, &first, 2);
-      std::memcpy(body + n - 2, &last, 2);
+      copy_ends(p, n, body, first, last);
       std::uint64_t const both = first | (std::uint64_t{last} << 16);
       word = json_special_bytes(both | (both << 32));
     } else {
