@@ -4,6 +4,9 @@
 
 #include "htevents/writer.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "client_core.hpp"
 #include "message/message_arena.hpp"
 #include "message/message_id.hpp"
@@ -30,6 +33,52 @@ MessageArena resume(Intake& intake, Producer& producer, char const* cur) noexcep
     producer.draft = static_cast<std::uint32_t>(cur - (block->data() + producer.pos));
   }
   return MessageArena(intake, producer);
+}
+
+// A wire fragment whose size is a constant: copied with fixed-size moves.
+template <std::string_view const& Fragment>
+char* put(char* p) noexcept {
+  std::memcpy(p, Fragment.data(), Fragment.size());
+  return p + Fragment.size();
+}
+
+constexpr std::size_t longest_head =
+    std::max({wire::identify_head.size(), wire::track_head.size(), wire::page_head.size() + wire::name_key.size(),
+              wire::screen_head.size() + wire::name_key.size(), wire::group_head.size(), wire::alias_head.size()});
+
+struct Draft {
+  char* cur = nullptr;
+  char* end = nullptr;
+};
+
+// A new message's head straight into the producer's block when the block has room for the
+// longest one plus the worst case of `head` (the usual case): the bytes the MessageArena path
+// writes (type prefix, name key, head string), without its two reservations and its
+// bookkeeping. The draft's end, or {} (nothing written: no block, or too little room) for that
+// path to take over. `head` is not empty where the type requires it (head_status).
+Draft write_head_inline(Producer& producer, MessageType type, std::string_view head) noexcept {
+  Block* const block = producer.block.load(std::memory_order_relaxed);
+  if (block == nullptr) return {};
+  char* const begin = block->data() + producer.pos;
+  char* p = begin + producer.draft;
+  char* const end = block->data() + block->capacity;
+  if (static_cast<std::size_t>(end - p) < longest_head + max_json_string_size(head.size())) return {};
+  switch (type) {
+    case MessageType::identify: p = put<wire::identify_head>(p); break;
+    case MessageType::track: p = put<wire::track_head>(p); break;
+    case MessageType::page:
+      p = head.empty() ? put<wire::page_head>(p) : put<wire::name_key>(put<wire::page_head>(p));
+      break;
+    case MessageType::screen:
+      p = head.empty() ? put<wire::screen_head>(p) : put<wire::name_key>(put<wire::screen_head>(p));
+      break;
+    case MessageType::group: p = put<wire::group_head>(p); break;
+    case MessageType::alias: p = put<wire::alias_head>(p); break;
+  }
+  // identify has no head; page and screen write their optional name only when given.
+  if (type != MessageType::identify && !head.empty()) p = write_json_string_inline(p, head);
+  producer.draft = static_cast<std::uint32_t>(p - begin);
+  return {p, end};
 }
 
 }  // namespace
@@ -64,6 +113,11 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
+  if (Draft const draft = write_head_inline(*producer_, type, head); draft.cur != nullptr) {
+    cur_ = draft.cur;
+    end_ = draft.end;
+    return;
+  }
   MessageArena out(intake, *producer_);
   out.raw(wire::head(type));
   // track, group and alias: the prefix ends with the head's key. page and screen: the name is

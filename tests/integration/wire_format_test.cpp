@@ -739,6 +739,69 @@ TEST_F(WireFormat, FastPathDefaultsMatchTheStructApi) {
   }
 }
 
+TEST_F(WireFormat, FastPathHeadsAtBlockEndsMatchTheStructApi) {
+  // The writer puts a message's head straight into its block when the block has room for the
+  // longest head and the worst case of the head argument, and takes the arena's path (which may
+  // move the draft to a fresh block) when it has not. Heads of every length up to 250 bytes,
+  // some to escape, over several blocks land on both sides of that test at each block's end.
+  constexpr int count = 1500;
+  auto head = [](int i) {
+    std::string h = "h" + std::string(static_cast<std::size_t>(i % 250), static_cast<char>('a' + i % 26));
+    if (i % 7 == 0) h += "\"\n\xff";
+    return h;
+  };
+  auto const bodies = bodies_from([&](Client& client) {
+    for (int i = 0; i < count; ++i) {
+      std::string const h = head(i);
+      std::string const s = "s" + std::to_string(i);
+      std::string const f = "f" + std::to_string(i);
+      Status by_struct = Status::ok;
+      Status by_writer = Status::ok;
+      switch (i % 6) {
+        case 0:
+          by_struct = client.enqueue(Identify{.user_id = h, .message_id = s});
+          by_writer = client.identify().user_id(h).message_id(f).send();
+          break;
+        case 1:
+          by_struct = client.enqueue(Track{.user_id = "u", .event = h, .message_id = s});
+          by_writer = client.track(h).user_id("u").message_id(f).send();
+          break;
+        case 2:
+          by_struct = client.enqueue(Page{.user_id = "u", .name = i % 4 == 0 ? "" : h, .message_id = s});
+          by_writer = client.page(i % 4 == 0 ? "" : h).user_id("u").message_id(f).send();
+          break;
+        case 3:
+          by_struct = client.enqueue(Screen{.user_id = "u", .name = h, .message_id = s});
+          by_writer = client.screen(h).user_id("u").message_id(f).send();
+          break;
+        case 4:
+          by_struct = client.enqueue(Group{.user_id = "u", .group_id = h, .message_id = s});
+          by_writer = client.group(h).user_id("u").message_id(f).send();
+          break;
+        default:
+          by_struct = client.enqueue(Alias{.user_id = "u", .previous_id = h, .message_id = s});
+          by_writer = client.alias(h).user_id("u").message_id(f).send();
+          break;
+      }
+      ASSERT_EQ(by_struct, Status::ok) << i;
+      ASSERT_EQ(by_writer, Status::ok) << i;
+    }
+  });
+  std::map<std::string, std::string> by_id;
+  for (auto const& m : messages_in(bodies)) {
+    JsonDocument const doc(m);
+    ASSERT_TRUE(doc.ok()) << m;
+    by_id[string_at(doc.root(), "messageId")] = m;
+  }
+  ASSERT_EQ(by_id.size(), 2u * count);
+  for (int i = 0; i < count; ++i) {
+    std::string const& by_struct = by_id["s" + std::to_string(i)];
+    std::string const& by_writer = by_id["f" + std::to_string(i)];
+    EXPECT_EQ(json_diff(by_struct, by_writer, {.ignored = {"$.messageId", "$.timestamp"}}), "")
+        << i << "\nstruct: " << by_struct << "\nwriter: " << by_writer;
+  }
+}
+
 TEST_F(WireFormat, FastPathMisuseIsInvalidUsage) {
   Client client(write_key, config());
   // A top-level field after the first property.
