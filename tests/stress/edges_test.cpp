@@ -461,6 +461,15 @@ TEST(Edges, ForkChildRefusesAndNeverHangsParentUnaffected) {
   collector::Collector collector(collector::Options{});
   auto client = std::make_unique<Client>(write_key, local_config(collector));
   for (std::uint64_t i = 0; i < 500; ++i) ASSERT_EQ(client->enqueue(w1_event(i)), Status::ok);
+  // ASan's allocator does not hold its size-class locks across fork(): a child can inherit one
+  // that a parent thread held at that instant and hang at its next allocation of that size
+  // (seen in CI: the child's own client's serializer stuck in SizeClassAllocator64::
+  // GetFromAllocator). glibc's malloc takes its locks around fork, so elsewhere the fork lands
+  // on a busy pipeline; under ASan the pipeline is drained first (its threads asleep, not
+  // allocating), and the child starts no client of its own.
+  if (address_sanitized) {
+    ASSERT_TRUE(client->flush(30s));
+  }
   pid_t const child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -473,9 +482,9 @@ TEST(Edges, ForkChildRefusesAndNeverHangsParentUnaffected) {
     Stats const s = client->stats();  // must not deadlock on a lock the parent's threads held
     if (s.enqueued < 500) code |= 16;
     client.reset();  // the destructor must not join threads the child does not have
-    if (!thread_sanitized) {
+    if (!thread_sanitized && !address_sanitized) {
       // A client of the child's own works as usual. (TSan does not support threads started
-      // after a multi-threaded fork.)
+      // after a multi-threaded fork; ASan: above.)
       Client own(write_key, local_config(collector));
       if (own.enqueue(w1_event(9'000'002)) != Status::ok) code |= 32;
       if (!own.close(10s)) code |= 64;
@@ -490,7 +499,7 @@ TEST(Edges, ForkChildRefusesAndNeverHangsParentUnaffected) {
   ASSERT_TRUE(client->close(30s));
   EXPECT_EQ(client->stats().delivered, 1000u);
   // The parent's 1000, and the one of the child's own client.
-  EXPECT_EQ(collector.stats().unique_message_ids, thread_sanitized ? 1000u : 1001u);
+  EXPECT_EQ(collector.stats().unique_message_ids, thread_sanitized || address_sanitized ? 1000u : 1001u);
 }
 
 // membarrier works when the client starts, then stops working (a seccomp filter installed

@@ -28,4 +28,16 @@ inline constexpr bool thread_sanitized = false;
 inline constexpr bool thread_sanitized = false;
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool address_sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool address_sanitized = true;
+#else
+inline constexpr bool address_sanitized = false;
+#endif
+#else
+inline constexpr bool address_sanitized = false;
+#endif
+
 }  // namespace htevents::testing
