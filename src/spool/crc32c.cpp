@@ -9,6 +9,7 @@
 #include "spool/crc32c.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include "spool/format.hpp"
@@ -226,16 +227,29 @@ Implementation choose() noexcept {
   return {table_update, "table"};
 }
 
-// Decided once (a static local: thread-safe, and a load and a branch per call after that).
+// Decided once (a static local: thread-safe); crc32c() reads the choice through `update_path`.
 Implementation const& implementation() noexcept {
   static Implementation const chosen = choose();
   return chosen;
 }
 
+// The first call through update_path lands here, chooses, and points update_path at the choice:
+// every later crc32c() is one relaxed load and an indirect call, without the static local's
+// guard check (a record's frame is checksummed on every enqueue with a spool). Constant-
+// initialised, so it is right even before the constructors run; threads racing through here
+// store the same pointer.
+std::uint32_t choose_then_update(std::uint32_t crc, unsigned char const* p, std::size_t n) noexcept;
+constinit std::atomic<Update> update_path{choose_then_update};
+std::uint32_t choose_then_update(std::uint32_t crc, unsigned char const* p, std::size_t n) noexcept {
+  Update const chosen = implementation().update;
+  update_path.store(chosen, std::memory_order_relaxed);
+  return chosen(crc, p, n);
+}
+
 }  // namespace
 
 std::uint32_t crc32c(void const* data, std::size_t size, std::uint32_t seed) noexcept {
-  return ~implementation().update(~seed, static_cast<unsigned char const*>(data), size);
+  return ~update_path.load(std::memory_order_relaxed)(~seed, static_cast<unsigned char const*>(data), size);
 }
 
 std::uint32_t crc32c_portable(void const* data, std::size_t size, std::uint32_t seed) noexcept {

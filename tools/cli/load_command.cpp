@@ -79,6 +79,7 @@ std::string duration_ns(std::uint64_t ns) {
 struct Result {
   double seconds = 0;
   double events_per_second = 0;
+  double enqueue_seconds = 0;  // first enqueue to the producers' last returning: the accept rate
   double client_cpu_seconds = 0;
   double client_cpu_per_million = 0;
   double collector_cpu_subtracted = 0;
@@ -240,6 +241,7 @@ int run(LoadOptions const& o) {
   std::uint64_t const start_ticks = ticks();
   go.store(true, std::memory_order_release);
   for (auto& thread : threads) thread.join();
+  auto const producers_done = std::chrono::steady_clock::now();
   // The pipeline threads' CPU so far (they end inside close(), taking their counters along).
   result->serializer_cpu_before_close = named_threads_cpu_seconds("htev-serialize");
   result->sender_cpu_before_close = named_threads_cpu_seconds("htev-send");
@@ -258,6 +260,7 @@ int run(LoadOptions const& o) {
   r.stats = client->stats();
   r.seconds = std::chrono::duration<double>(end - start).count();
   r.events_per_second = static_cast<double>(r.stats.delivered) / r.seconds;
+  r.enqueue_seconds = std::chrono::duration<double>(producers_done - start).count();
   if (local && local->in_process()) r.collector_cpu_subtracted = local->in_process_cpu_seconds();
   r.client_cpu_seconds = cpu_seconds(after) - cpu_seconds(before) - r.collector_cpu_subtracted;
   r.client_cpu_per_million = r.client_cpu_seconds / (static_cast<double>(o.events) / 1e6);
@@ -295,7 +298,8 @@ int run(LoadOptions const& o) {
   if (o.json) {
     std::printf(
         "{\"events\":%" PRIu64 ",\"threads\":%u,\"backpressure\":\"%s\",\"api\":\"%s\",\"compression\":\"%s\",\"stall\":%s,"
-        "\"endpoint\":\"%s\",\"seconds\":%.6f,\"events_per_second\":%.0f,\"client_cpu_seconds\":%.4f,"
+        "\"endpoint\":\"%s\",\"seconds\":%.6f,\"events_per_second\":%.0f,\"enqueue_seconds\":%.6f,"
+        "\"accepted_per_second\":%.0f,\"client_cpu_seconds\":%.4f,"
         "\"client_cpu_seconds_per_million\":%.4f,\"collector_cpu_subtracted\":%.4f,"
         "\"cpu_by_thread\":{\"producers\":%.3f,\"serializer\":%.3f,\"sender\":%.3f},\"peak_rss_bytes\":%" PRIu64
         ",\"rss_budget_bytes\":%" PRIu64 ",\"max_queue_bytes\":%zu,\"wire_bytes_per_event\":%.2f,"
@@ -305,7 +309,8 @@ int run(LoadOptions const& o) {
         ",\"failed\":%" PRIu64 ",\"not_ok\":%" PRIu64 ",\"bytes_uncompressed\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
         ",\"requests\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"collector_unique\":%s,\"close_ok\":%s,\"verified\":%s",
         o.events, o.threads, o.stall ? "drop_newest" : "block", o.struct_api ? "struct" : "fast", std::string(compression_name(o.compression)).c_str(),
-        o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.client_cpu_seconds,
+        o.stall ? "true" : "false", endpoint.c_str(), r.seconds, r.events_per_second, r.enqueue_seconds,
+        static_cast<double>(r.stats.enqueued) / r.enqueue_seconds, r.client_cpu_seconds,
         r.client_cpu_per_million, r.collector_cpu_subtracted, r.producer_cpu_seconds,
         r.serializer_cpu_before_close, r.sender_cpu_before_close, r.peak_rss_bytes, r.rss_budget_bytes,
         config.max_queue_bytes, wire_per_event, body_per_event, ratio, p50, p99, p999, max, r.stats.enqueued,
@@ -341,6 +346,9 @@ int run(LoadOptions const& o) {
   std::printf("  Throughput   %s events delivered in %.3f s = %s events/s (first enqueue to close() returning)\n",
               grouped(r.stats.delivered).c_str(), r.seconds,
               grouped(static_cast<std::uint64_t>(r.events_per_second)).c_str());
+  std::printf("  Accepted     %s events in %.3f s = %s events/s (first enqueue to the last one returning)\n",
+              grouped(r.stats.enqueued).c_str(), r.enqueue_seconds,
+              grouped(static_cast<std::uint64_t>(static_cast<double>(r.stats.enqueued) / r.enqueue_seconds)).c_str());
   std::printf("  Client CPU   %.3f s in total, %.3f s per million events%s\n", r.client_cpu_seconds,
               r.client_cpu_per_million,
               r.collector_cpu_subtracted > 0 ? " (in-process collector's CPU subtracted)" : "");
@@ -374,6 +382,12 @@ int run(LoadOptions const& o) {
                   grouped(r.enqueued_at_outage_end).c_str(), grouped(r.delivered_at_outage_end).c_str(),
                   grouped(r.enqueued_at_outage_end - std::min(r.enqueued_at_outage_end, r.delivered_at_outage_end)).c_str(),
                   grouped(r.spooled_at_outage_end).c_str(), grouped(r.peak_queued_events).c_str());
+      if (r.enqueued_at_outage_end == r.stats.enqueued && r.delivered_at_outage_end == 0) {
+        // Nothing left the client before the outage ended: what memory did not hold went to disk
+        // as fast as it was accepted.
+        std::printf("               every event was accepted during it, at %s events/s: the rate it spilled at\n",
+                    grouped(static_cast<std::uint64_t>(static_cast<double>(r.stats.enqueued) / r.enqueue_seconds)).c_str());
+      }
     } else {
       std::printf("               the run ended before the outage did (close() waited for it)\n");
     }
