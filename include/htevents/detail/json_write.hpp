@@ -1,6 +1,6 @@
 #pragma once
 // Not part of the API: the JSON writers that htevents/writer.hpp's inline fast path calls.
-// Defined in the library (src/message/json_primitives.cpp); may change in any release.
+// Defined in the library (src/message/json_string.cpp, json_number.cpp); may change in any release.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,8 +60,14 @@ constexpr std::uint64_t json_special_bytes(std::uint64_t w) noexcept {
 template <std::size_t Size>
 inline char* write_json_string_fixed(char* out, char const* s) noexcept {
   if constexpr (Size <= 16) {
+    // Assembled byte by byte rather than memcpy'd: for a literal, GCC and clang fold the bytes,
+    // the test and its branch away (the key becomes a few constant stores); for any other array
+    // they merge the byte loads back into word loads.
     std::uint64_t words[2] = {0, 0};
-    std::memcpy(words, s, Size);
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < Size; ++i) {
+      words[i / 8] |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * (i % 8));
+    }
     // Zero padding past the string would read as control bytes: only its own bytes count.
     // Borrows only run upwards from a flagged byte, so the lowest Size bytes are tested exactly.
     // A function, so that clang does not warn about the shift in the arm not taken for this Size.

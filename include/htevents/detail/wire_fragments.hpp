@@ -48,8 +48,12 @@ constexpr std::string_view head(MessageType type) noexcept {
   return {};
 }
 
+// identify and group carry traits; the others properties.
+constexpr bool has_traits(MessageType type) noexcept {
+  return type == MessageType::identify || type == MessageType::group;
+}
 constexpr std::string_view fields_open(MessageType type) noexcept {
-  return type == MessageType::identify || type == MessageType::group ? traits_open : properties_open;
+  return has_traits(type) ? traits_open : properties_open;
 }
 
 }  // namespace wire

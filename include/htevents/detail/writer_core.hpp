@@ -184,9 +184,14 @@ class WriterCore {
     if (fields_open_) {
       *p++ = ',';
     } else {
-      std::string_view const open = wire::fields_open(type_);
-      std::memcpy(p, open.data(), open.size());
-      p += open.size();
+      // Fixed-size copies (wire::fields_open(type_) has a run-time size: a memcpy call).
+      if (wire::has_traits(type_)) {
+        std::memcpy(p, wire::traits_open.data(), wire::traits_open.size());
+        p += wire::traits_open.size();
+      } else {
+        std::memcpy(p, wire::properties_open.data(), wire::properties_open.size());
+        p += wire::properties_open.size();
+      }
       fields_open_ = true;
     }
     p = write_key(p, key);

@@ -161,4 +161,33 @@ TEST(JsonStringFixed, ACharArrayLongerThanItsTextStopsAtTheFirstNul) {
   EXPECT_EQ(std::string_view(out.data(), static_cast<std::size_t>(end - out.data())), R"("k")");
 }
 
+// String literals straight at the call, as the fast path's keys are: the compiler folds their
+// bytes and the plain-ASCII test at compile time, so this is where a wrongly folded test would
+// show. Plain, escaped, control, DEL, invalid and valid UTF-8, 8 and 16 bytes, empty.
+template <std::size_t N>
+std::string literal_out(char const (&s)[N]) {
+  std::string out(hd::max_json_string_size(N - 1), '\0');
+  char* const end = hd::write_json_string_fixed<N - 1>(out.data(), s);
+  out.resize(static_cast<std::size_t>(end - out.data()));
+  return out;
+}
+
+TEST(JsonStringFixed, LiteralsAtTheCallMatchWriteJsonString) {
+  EXPECT_EQ(literal_out("total"), R"("total")");
+  EXPECT_EQ(literal_out("total"), reference("total"));
+  EXPECT_EQ(literal_out("a\"b"), reference("a\"b"));
+  EXPECT_EQ(literal_out("a\"b"), R"("a\"b")");
+  EXPECT_EQ(literal_out("back\\slash"), reference("back\\slash"));
+  EXPECT_EQ(literal_out("tab\there"), R"("tab\there")");
+  EXPECT_EQ(literal_out("\x01"), R"("\u0001")");
+  EXPECT_EQ(literal_out("del\x7f"), reference("del\x7f"));
+  EXPECT_EQ(literal_out("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(literal_out("bad\xff"), "\"bad\xef\xbf\xbd\"");
+  EXPECT_EQ(literal_out("eight_b!"), R"("eight_b!")");
+  EXPECT_EQ(literal_out("sixteen_bytes_16"), R"("sixteen_bytes_16")");
+  EXPECT_EQ(literal_out("seventeen_bytes17"), R"("seventeen_bytes17")");
+  EXPECT_EQ(literal_out("sixteen_bytes_1\""), reference("sixteen_bytes_1\""));
+  EXPECT_EQ(literal_out(""), R"("")");
+}
+
 }  // namespace
