@@ -35,15 +35,14 @@ char* MessageArena::grow(std::size_t n) noexcept {
   return cur_;
 }
 
-void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
+char* write_message_tail(char* p, UuidGenerator& uuid, bool close_fields, bool add_message_id,
+                         bool add_timestamp) noexcept {
   constexpr std::string_view id_key = R"(,"messageId":")";
   constexpr std::string_view time_key = R"(,"timestamp":)";
-  char* p = reserve(2 + id_key.size() + UuidGenerator::size + 1 + time_key.size() + max_timestamp_size);
-  if (p == nullptr) return;
   if (close_fields) *p++ = '}';
   if (add_message_id) {
     std::memcpy(p, id_key.data(), id_key.size());
-    p = producer_.uuid.write(p + id_key.size());
+    p = uuid.write(p + id_key.size());
     *p++ = '"';
   }
   if (add_timestamp) {
@@ -51,7 +50,13 @@ void MessageArena::close_message(bool close_fields, bool add_message_id, bool ad
     p = write_now_timestamp(p + time_key.size());
   }
   *p++ = '}';
-  cur_ = p;
+  return p;
+}
+
+void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
+  if (char* p = reserve(max_message_tail)) {
+    cur_ = write_message_tail(p, producer_.uuid, close_fields, add_message_id, add_timestamp);
+  }
 }
 
 void MessageArena::uuid() noexcept {

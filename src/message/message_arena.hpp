@@ -12,11 +12,20 @@
 #include "htevents/value.hpp"
 #include "message/copy_short.hpp"
 #include "message/json_primitives.hpp"
+#include "message/json_time.hpp"
 #include "message/value_encoding.hpp"
 #include "queue/intake.hpp"
 #include "queue/producer.hpp"
 
 namespace htevents::inline v0::detail {
+
+// The fast path's message ending: `}` of the fields object when it is open, the generated
+// messageId and timestamp where the caller set none, and the message's own `}`, written at `p`
+// (which has room for max_message_tail bytes). Returns the end.
+char* write_message_tail(char* p, UuidGenerator& uuid, bool close_fields, bool add_message_id,
+                         bool add_timestamp) noexcept;
+inline constexpr std::size_t max_message_tail = 2 + std::string_view(R"(,"messageId":")").size() + UuidGenerator::size +
+                                                1 + std::string_view(R"(,"timestamp":)").size() + max_timestamp_size;
 
 class MessageArena {
  public:

@@ -256,6 +256,30 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
   slow_member(key, [](MessageArena& out) noexcept { out.raw("null"); });
 }
 
+// send() when the block has room for the message's ending (the usual case): the ending is
+// written at the cursor and the record pushed, without a MessageArena and its reservation.
+// The same steps and checks as send()'s general path below: close handshake, size limit, push.
+Status WriterCore::send_in_place() noexcept {
+  Intake& intake = client_->intake();
+  Producer& producer = *producer_;
+  char const* const begin = producer.block.load(std::memory_order_relaxed)->data() + producer.pos;
+  char const* const end = write_message_tail(cur_, producer.uuid, fields_open_, !has_message_id_, !has_timestamp_);
+  auto const size = static_cast<std::size_t>(end - begin);
+  Status status = Status::ok;
+  if (!intake.begin_enqueue(producer)) {
+    status = intake.refusal();
+  } else if (size > intake.options().max_message_bytes) {
+    status = Status::message_too_large;
+  } else {
+    status = intake.push(producer, static_cast<std::uint32_t>(size));
+  }
+  if (status != Status::ok) producer.draft = 0;  // discarded: nothing was accepted
+  intake.end_enqueue(producer, status);
+  release();
+  status_ = status == Status::ok ? Status::invalid_usage : status;  // a second send() is misuse
+  return status;
+}
+
 Status WriterCore::send() noexcept {
   if (producer_ == nullptr) return status_;  // no client, or no memory for a producer
   Status status = status_;
@@ -267,6 +291,9 @@ Status WriterCore::send() noexcept {
     if (status == Status::ok) status = Status::invalid_usage;  // already sent
     bump(producer_->rejected[static_cast<std::size_t>(status)]);
     return status;
+  }
+  if (status == Status::ok && static_cast<std::size_t>(end_ - cur_) >= max_message_tail) {
+    return send_in_place();
   }
   MessageArena out = resume(client_->intake(), *producer_, cur_);
   if (status == Status::ok) {

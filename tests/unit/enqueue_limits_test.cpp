@@ -95,5 +95,34 @@ TEST_F(EnqueueLimits, RawJsonFarOverMaxMessageBytesIsTooLargeBeforeItIsParsed) {
   EXPECT_EQ(client_.enqueue(Track{.user_id = "u", .event = "e", .properties = {{"blob", RawJson{"[[]]"}}}}), Status::ok);
 }
 
+// The fast path checks max_message_bytes at send(), after its generated ending (messageId,
+// timestamp): property values whose messages grow from under the limit to over it are accepted
+// up to one length and refused from the next on, each refusal discards its draft (the message
+// after it is accepted whole) and every refusal is counted.
+TEST_F(EnqueueLimits, FastPathMessagesAroundMaxMessageBytesSwitchOnceFromOkToTooLarge) {
+  std::size_t const limit = Config{}.max_message_bytes;
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  std::size_t first_refused = 0;
+  for (std::size_t n = limit - 200; n <= limit + 20; ++n) {
+    SCOPED_TRACE(n);
+    Status const status = client_.track("e").user_id("u").property("v", std::string(n, 'x')).send();
+    if (status == Status::ok) {
+      EXPECT_EQ(refused, 0u) << "accepted after a shorter one was refused";
+      ++accepted;
+    } else {
+      EXPECT_EQ(status, Status::message_too_large);
+      if (refused++ == 0) first_refused = n;
+    }
+    ASSERT_EQ(client_.track("e").user_id("u").property("k", 1).send(), Status::ok);
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(first_refused, limit - 200);
+  EXPECT_LE(first_refused, limit);
+  EXPECT_EQ(rejected(Status::message_too_large), refused);
+  EXPECT_EQ(client_.stats().enqueued, 2 * accepted + refused);
+}
+
 }  // namespace
 }  // namespace htevents

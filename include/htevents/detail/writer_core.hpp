@@ -156,6 +156,7 @@ class WriterCore {
 
  private:
   bool top_level_allowed() noexcept;
+  Status send_in_place() noexcept;
   void release() noexcept;
 
   // `,"key":` at the cursor, when the fields object is open and the block has room for the key
