@@ -49,6 +49,29 @@ class HTEVENTS_EXPORT Client {
   [[nodiscard]] ScreenWriter screen(std::string_view name) noexcept;
   [[nodiscard]] GroupWriter group(std::string_view group_id) noexcept;
   [[nodiscard]] AliasWriter alias(std::string_view previous_id) noexcept;
+  /// The same for a head given as a char array, usually a literal (`client.track("Order
+  /// completed")`): the message's opening is written inline, a literal's bytes checked at
+  /// compile time. The text is the array up to its first NUL, as std::string_view(array) reads it.
+  template <std::size_t N>
+  [[nodiscard]] TrackWriter track(char const (&event)[N]) noexcept {
+    return TrackWriter(core_.get(), event);
+  }
+  template <std::size_t N>
+  [[nodiscard]] PageWriter page(char const (&name)[N]) noexcept {
+    return PageWriter(core_.get(), detail::MessageType::page, name);
+  }
+  template <std::size_t N>
+  [[nodiscard]] ScreenWriter screen(char const (&name)[N]) noexcept {
+    return ScreenWriter(core_.get(), detail::MessageType::screen, name);
+  }
+  template <std::size_t N>
+  [[nodiscard]] GroupWriter group(char const (&group_id)[N]) noexcept {
+    return GroupWriter(core_.get(), detail::MessageType::group, group_id);
+  }
+  template <std::size_t N>
+  [[nodiscard]] AliasWriter alias(char const (&previous_id)[N]) noexcept {
+    return AliasWriter(core_.get(), previous_id);
+  }
 
   /// Sends everything enqueued before the call and waits until each of those messages is
   /// delivered or failed (on_failure called). False on timeout, after close, or from a callback.

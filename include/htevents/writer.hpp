@@ -66,6 +66,9 @@ class MessageWriter {
  protected:
   MessageWriter(detail::ClientCore* client, detail::MessageType type, std::string_view head) noexcept
       : core_(client, type, head) {}
+  template <std::size_t N>
+  MessageWriter(detail::ClientCore* client, detail::MessageType type, char const (&head)[N]) noexcept
+      : core_(client, type, head) {}
   detail::WriterCore core_;
 
  private:
@@ -92,6 +95,9 @@ class TrackWriter : public MessageWriter<TrackWriter> {
   friend class Client;
   TrackWriter(detail::ClientCore* client, std::string_view event) noexcept
       : MessageWriter(client, detail::MessageType::track, event) {}
+  template <std::size_t N>
+  TrackWriter(detail::ClientCore* client, char const (&event)[N]) noexcept
+      : MessageWriter(client, detail::MessageType::track, event) {}
 };
 
 /// page(name) and screen(name): properties.
@@ -112,6 +118,9 @@ class PageWriter : public MessageWriter<PageWriter> {
  private:
   friend class Client;
   PageWriter(detail::ClientCore* client, detail::MessageType type, std::string_view name) noexcept
+      : MessageWriter(client, type, name) {}
+  template <std::size_t N>
+  PageWriter(detail::ClientCore* client, detail::MessageType type, char const (&name)[N]) noexcept
       : MessageWriter(client, type, name) {}
 };
 using ScreenWriter = PageWriter;
@@ -135,6 +144,9 @@ class TraitsWriter : public MessageWriter<TraitsWriter> {
   friend class Client;
   TraitsWriter(detail::ClientCore* client, detail::MessageType type, std::string_view head) noexcept
       : MessageWriter(client, type, head) {}
+  template <std::size_t N>
+  TraitsWriter(detail::ClientCore* client, detail::MessageType type, char const (&head)[N]) noexcept
+      : MessageWriter(client, type, head) {}
 };
 using IdentifyWriter = TraitsWriter;
 using GroupWriter = TraitsWriter;
@@ -144,6 +156,9 @@ class AliasWriter : public MessageWriter<AliasWriter> {
  private:
   friend class Client;
   AliasWriter(detail::ClientCore* client, std::string_view previous_id) noexcept
+      : MessageWriter(client, detail::MessageType::alias, previous_id) {}
+  template <std::size_t N>
+  AliasWriter(detail::ClientCore* client, char const (&previous_id)[N]) noexcept
       : MessageWriter(client, detail::MessageType::alias, previous_id) {}
 };
 

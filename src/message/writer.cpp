@@ -15,8 +15,8 @@ namespace htevents::inline v0::detail {
 namespace {
 
 // What the head argument of track/group/alias must not be without.
-Status head_status(MessageType type, std::string_view head) noexcept {
-  if (!head.empty()) return Status::ok;
+Status head_status(MessageType type, bool has_head) noexcept {
+  if (has_head) return Status::ok;
   switch (type) {
     case MessageType::track: return Status::missing_event;
     case MessageType::group: return Status::missing_group_id;
@@ -35,52 +35,6 @@ MessageArena resume(Intake& intake, Producer& producer, char const* cur) noexcep
   return MessageArena(intake, producer);
 }
 
-// A wire fragment whose size is a constant: copied with fixed-size moves.
-template <std::string_view const& Fragment>
-char* put(char* p) noexcept {
-  std::memcpy(p, Fragment.data(), Fragment.size());
-  return p + Fragment.size();
-}
-
-constexpr std::size_t longest_head =
-    std::max({wire::identify_head.size(), wire::track_head.size(), wire::page_head.size() + wire::name_key.size(),
-              wire::screen_head.size() + wire::name_key.size(), wire::group_head.size(), wire::alias_head.size()});
-
-struct Draft {
-  char* cur = nullptr;
-  char* end = nullptr;
-};
-
-// A new message's head straight into the producer's block when the block has room for the
-// longest one plus the worst case of `head` (the usual case): the bytes the MessageArena path
-// writes (type prefix, name key, head string), without its two reservations and its
-// bookkeeping. The draft's end, or {} (nothing written: no block, or too little room) for that
-// path to take over. `head` is not empty where the type requires it (head_status).
-Draft write_head_inline(Producer& producer, MessageType type, std::string_view head) noexcept {
-  Block* const block = producer.block.load(std::memory_order_relaxed);
-  if (block == nullptr) return {};
-  char* const begin = block->data() + producer.pos;
-  char* p = begin + producer.draft;
-  char* const end = block->data() + block->capacity;
-  if (static_cast<std::size_t>(end - p) < longest_head + max_json_string_size(head.size())) return {};
-  switch (type) {
-    case MessageType::identify: p = put<wire::identify_head>(p); break;
-    case MessageType::track: p = put<wire::track_head>(p); break;
-    case MessageType::page:
-      p = head.empty() ? put<wire::page_head>(p) : put<wire::name_key>(put<wire::page_head>(p));
-      break;
-    case MessageType::screen:
-      p = head.empty() ? put<wire::screen_head>(p) : put<wire::name_key>(put<wire::screen_head>(p));
-      break;
-    case MessageType::group: p = put<wire::group_head>(p); break;
-    case MessageType::alias: p = put<wire::alias_head>(p); break;
-  }
-  // identify has no head; page and screen write their optional name only when given.
-  if (type != MessageType::identify && !head.empty()) p = write_json_string_inline(p, head);
-  producer.draft = static_cast<std::uint32_t>(p - begin);
-  return {p, end};
-}
-
 }  // namespace
 
 void WriterCore::keep(MessageArena& out) noexcept {
@@ -92,39 +46,56 @@ void WriterCore::keep(MessageArena& out) noexcept {
 
 WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept
     : client_(client), type_(type) {
-  if (client == nullptr) return;  // status_ stays closed
-  Intake& intake = client->intake();
+  bool const has_head = !head.empty();
+  if (open(has_head, wire::max_head_prefix + max_json_string_size(head.size()))) {
+    // identify has no head; page and screen write their optional name only when given.
+    char* const p = write_head_prefix(cur_, type, has_head);
+    cur_ = type != MessageType::identify && has_head ? write_json_string_inline(p, head) : p;
+  } else if (owner_) {
+    open_slow(head);
+  }
+}
+
+bool WriterCore::open(bool has_head, std::size_t room) noexcept {
+  if (client_ == nullptr) return false;  // status_ stays closed
+  Intake& intake = client_->intake();
   producer_ = intake.this_thread_producer();
   if (producer_ == nullptr) {
     status_ = intake.closed() ? intake.refusal() : Status::queue_full;
-    return;
+    return false;
   }
   // An early answer only: send() checks `closed` again under the close handshake.
   if (intake.closed()) {
     status_ = intake.refusal();
-    return;
+    return false;
   }
   if (producer_->writer_open) {
     status_ = Status::invalid_usage;
-    return;
+    return false;
   }
-  status_ = head_status(type, head);
-  if (status_ != Status::ok) return;
+  status_ = head_status(type_, has_head);
+  if (status_ != Status::ok) return false;
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
-  if (Draft const draft = write_head_inline(*producer_, type, head); draft.cur != nullptr) {
-    cur_ = draft.cur;
-    end_ = draft.end;
-    return;
-  }
-  MessageArena out(intake, *producer_);
-  out.raw(wire::head(type));
+  Block* const block = producer_->block.load(std::memory_order_relaxed);
+  if (block == nullptr) return false;
+  char* const p = block->data() + producer_->pos + producer_->draft;
+  char* const end = block->data() + block->capacity;
+  if (static_cast<std::size_t>(end - p) < room) return false;
+  cur_ = p;
+  end_ = end;
+  return true;
+}
+
+void WriterCore::open_slow(std::string_view head) noexcept {
+  MessageArena out(client_->intake(), *producer_);
+  out.raw(wire::head(type_));
   // track, group and alias: the prefix ends with the head's key. page and screen: the name is
   // optional. identify: no head.
-  bool const head_is_name = type == MessageType::page || type == MessageType::screen;
+  bool const head_is_name = type_ == MessageType::page || type_ == MessageType::screen;
   if (head_is_name && !head.empty()) out.raw(wire::name_key);
-  if (type != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
+  if (type_ != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
   keep(out);
 }
 

@@ -802,6 +802,82 @@ TEST_F(WireFormat, FastPathHeadsAtBlockEndsMatchTheStructApi) {
   }
 }
 
+TEST_F(WireFormat, FastPathLiteralHeadsMatchTheStructApi) {
+  // client.track("...") and the other heads given as char arrays take the inline overloads:
+  // the opening and a literal's bytes are written at the call, checked at compile time. Each
+  // literal kind (plain, escaped, control bytes, UTF-8, invalid UTF-8, 16 and 17 bytes, long,
+  // empty, an array holding a shorter text) for every type with a head, many rounds so that
+  // some land at block ends, byte-compared with the struct API given the same text.
+  constexpr int rounds = 400;
+  char shorter[32] = "short";  // text up to the first NUL, as std::string_view(array) reads it
+  std::vector<std::pair<Status, Status>> statuses;
+  int n = 0;
+  auto const bodies = bodies_from([&](Client& client) {
+    auto both = [&](auto const& head) {
+      std::string const text(head);  // up to the first NUL
+      std::string const s = "s" + std::to_string(n);
+      std::string const f = "f" + std::to_string(n);
+      ++n;
+      switch (n % 5) {
+        case 0:
+          statuses.emplace_back(client.enqueue(Track{.user_id = "u", .event = text, .message_id = s}),
+                                client.track(head).user_id("u").message_id(f).send());
+          break;
+        case 1:
+          statuses.emplace_back(client.enqueue(Page{.user_id = "u", .name = text, .message_id = s}),
+                                client.page(head).user_id("u").message_id(f).send());
+          break;
+        case 2:
+          statuses.emplace_back(client.enqueue(Screen{.user_id = "u", .name = text, .message_id = s}),
+                                client.screen(head).user_id("u").message_id(f).send());
+          break;
+        case 3:
+          statuses.emplace_back(client.enqueue(Group{.user_id = "u", .group_id = text, .message_id = s}),
+                                client.group(head).user_id("u").message_id(f).send());
+          break;
+        default:
+          statuses.emplace_back(client.enqueue(Alias{.user_id = "u", .previous_id = text, .message_id = s}),
+                                client.alias(head).user_id("u").message_id(f).send());
+          break;
+      }
+    };
+    for (int round = 0; round < rounds; ++round) {
+      both("Order completed");
+      both("a\"b\\c");
+      both("tab\tnl\n\x01");
+      both("caf\xc3\xa9 \xe2\x82\xac");
+      both("bad\xff\xc0");
+      both("exactly_16_bytes");
+      both("seventeen_bytes17");
+      both("a head of sixty bytes or so, long enough for the general path");
+      both("");
+      both(shorter);
+      both("x");
+    }
+  });
+  ASSERT_EQ(statuses.size(), static_cast<std::size_t>(n));
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    EXPECT_EQ(statuses[i].first, statuses[i].second) << i;
+    if (statuses[i].first == Status::ok) ++sent;
+  }
+  EXPECT_GT(sent, statuses.size() / 2);
+  std::map<std::string, std::string> by_id;
+  for (auto const& m : messages_in(bodies)) {
+    JsonDocument const doc(m);
+    ASSERT_TRUE(doc.ok()) << m;
+    by_id[string_at(doc.root(), "messageId")] = m;
+  }
+  ASSERT_EQ(by_id.size(), 2 * sent);
+  for (int i = 0; i < n; ++i) {
+    if (statuses[static_cast<std::size_t>(i)].first != Status::ok) continue;
+    std::string const& by_struct = by_id["s" + std::to_string(i)];
+    std::string const& by_writer = by_id["f" + std::to_string(i)];
+    EXPECT_EQ(json_diff(by_struct, by_writer, {.ignored = {"$.messageId", "$.timestamp"}}), "")
+        << i << "\nstruct: " << by_struct << "\nwriter: " << by_writer;
+  }
+}
+
 TEST_F(WireFormat, FastPathMisuseIsInvalidUsage) {
   Client client(write_key, config());
   // A top-level field after the first property.

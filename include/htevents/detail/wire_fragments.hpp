@@ -48,6 +48,11 @@ constexpr std::string_view head(MessageType type) noexcept {
   return {};
 }
 
+// The longest head prefix of any type (page and screen: with the name key).
+inline constexpr std::size_t max_head_prefix =
+    std::max({identify_head.size(), track_head.size(), page_head.size() + name_key.size(),
+              screen_head.size() + name_key.size(), group_head.size(), alias_head.size()});
+
 // identify and group carry traits; the others properties.
 constexpr bool has_traits(MessageType type) noexcept {
   return type == MessageType::identify || type == MessageType::group;

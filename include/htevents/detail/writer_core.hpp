@@ -32,6 +32,18 @@ class WriterCore {
   WriterCore() noexcept = default;
   // Called only by Client (the writers' constructors are private to it): not exported.
   WriterCore(ClientCore* client, MessageType type, std::string_view head) noexcept;
+  // The same for a head given as a char array, usually a literal (`client.track("Order
+  // completed")`): inline, so that the type's prefix and a literal's bytes are constants here.
+  template <std::size_t N>
+  WriterCore(ClientCore* client, MessageType type, char const (&head)[N]) noexcept : client_(client), type_(type) {
+    bool const has_head = head[0] != '\0';
+    if (open(has_head, wire::max_head_prefix + max_json_string_size(N - 1))) {
+      char* const p = write_head_prefix(cur_, type, has_head);
+      cur_ = has_head ? write_json_string_fixed<N - 1>(p, head) : p;  // page and screen may have no name
+    } else if (owner_) {
+      open_slow(std::string_view(head));
+    }
+  }
   HTEVENTS_EXPORT WriterCore(WriterCore&& other) noexcept;
   WriterCore(WriterCore const&) = delete;
   WriterCore& operator=(WriterCore const&) = delete;
@@ -157,6 +169,39 @@ class WriterCore {
  private:
   bool top_level_allowed() noexcept;
   Status send_in_place() noexcept;
+
+  // A new message for this thread's producer: the checks (client open, no other writer, the
+  // head the type requires), then the draft. True when the block has `room` bytes at the
+  // cursor for the head (cur_ and end_ set; the caller writes it); false otherwise, with
+  // status_ set when the message cannot be written, or with owner_ set when it can but
+  // open_slow must write the head.
+  HTEVENTS_EXPORT bool open(bool has_head, std::size_t room) noexcept;
+  HTEVENTS_EXPORT void open_slow(std::string_view head) noexcept;
+  // The message's opening up to its head string: `{"type":"track","event":`, and for page and
+  // screen `,"name":` only when they have a name. identify has no head.
+  static char* write_head_prefix(char* p, MessageType type, bool has_head) noexcept {
+    auto put = [&p](std::string_view fragment) { p = copy_fragment(p, fragment); };
+    switch (type) {
+      case MessageType::identify: put(wire::identify_head); break;
+      case MessageType::track: put(wire::track_head); break;
+      case MessageType::page:
+        put(wire::page_head);
+        if (has_head) put(wire::name_key);
+        break;
+      case MessageType::screen:
+        put(wire::screen_head);
+        if (has_head) put(wire::name_key);
+        break;
+      case MessageType::group: put(wire::group_head); break;
+      case MessageType::alias: put(wire::alias_head); break;
+    }
+    return p;
+  }
+  // A wire fragment: a constant, so the copy is of a fixed size once inlined.
+  static char* copy_fragment(char* p, std::string_view fragment) noexcept {
+    std::memcpy(p, fragment.data(), fragment.size());
+    return p + fragment.size();
+  }
   void release() noexcept;
 
   // `,"key":` at the cursor, when the fields object is open and the block has room for the key
