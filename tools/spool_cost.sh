@@ -79,9 +79,15 @@ run() {
     dir=${spool_dir:-$work/spool-$i}
     extra=(--spool "$dir")
   fi
-  local out
+  local out status=0
   out=$("$bin" load --events "$events" --threads "$threads" --api "$api" --json "${extra[@]}" 2>"$work/stderr") ||
-    { cat "$work/stderr" >&2; die "$mode run $i failed"; }
+    status=$?
+  if [ "$status" -ne 0 ]; then
+    # load exits 1 when a run is not verified; its JSON says why (not_ok, failed, the counts).
+    cat "$work/stderr" >&2
+    jq -c '{verified, enqueued, delivered, collector_unique, not_ok, failed, rejected}' <<<"$out" >&2 2>/dev/null || true
+    die "$mode run $i failed (load exited $status)"
+  fi
   jq -r "$fields" <<<"$out" >>"$work/$mode.tsv"
   [ "$mode" = spool ] && [ -z "$spool_dir" ] && rm -rf "$dir"
   local line
