@@ -72,6 +72,7 @@ IntakeOptions intake_options(Config const& config, Spool const* spool) {
   if (spool != nullptr) {
     o.arena = spool->arena();
     o.record_frame = spool::record_frame_bytes;
+    o.checksum_records = spool->producers_checksum();
   }
   return o;
 }

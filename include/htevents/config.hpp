@@ -132,9 +132,9 @@ struct Config {
   /// With spool_dir: a directory on a memory file system (tmpfs) for the arena of queued events
   /// while the client runs. Its file outlives a crash of the process (the next client adopts
   /// it), and since memory pages are never written back, enqueue takes no page faults on it;
-  /// every spool_sync_interval the arena's blocks in use are copied to spool_dir, for an OS
-  /// crash. Empty, not a tmpfs, or without room for max_queue_bytes: the arena file in
-  /// spool_dir is mapped directly instead (logged at info; about 20% more client CPU on ext4,
+  /// within every spool_sync_interval the arena's records not yet settled are copied (and
+  /// checksummed) to spool_dir, for an OS crash. Empty, not a tmpfs, or without room for max_queue_bytes: the arena
+  /// file in spool_dir is mapped directly instead (logged at info; about 20% more client CPU on ext4,
   /// docs/durability.md). The file is named after the client's spool subdirectory, 0600.
   std::string spool_memory_dir{"/dev/shm"};
 

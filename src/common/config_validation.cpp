@@ -139,6 +139,8 @@ void validate(Config const& c) {
   require_short(c.retry_max, "htevents: Config::retry_max must be at most 2147483647 ms (about 24.8 days)");
   require(c.request_timeout.count() > 0, "htevents: Config::request_timeout must be positive");
   require_short(c.request_timeout, "htevents: Config::request_timeout must be at most 2147483647 ms (about 24.8 days)");
+  require(c.spool_dir.empty() || c.max_message_bytes <= detail::max_spooled_message_bytes,
+          "htevents: Config::max_message_bytes must be at most 268435456 (256 MiB) with a spool_dir");
   require(c.spool_max_bytes > 0, "htevents: Config::spool_max_bytes must be positive");
   require(c.spool_sync_interval.count() > 0, "htevents: Config::spool_sync_interval must be positive");
   require_short(c.spool_sync_interval,

@@ -15,6 +15,9 @@ inline constexpr std::size_t max_batch_size = 2'500;
 // Batch bodies are handed to zlib (32-bit buffer sizes, with deflateBound's slack on top) and
 // messages are located in them by 32-bit offsets: 2 GiB keeps both far from wrapping.
 inline constexpr std::size_t max_supported_batch_bytes = std::size_t{1} << 31;
+// With a spool a record's length shares its frame's field with two flags (spool/format.hpp);
+// its arena block, a few KiB more, must stay under the reader's 1 GiB slot bound.
+inline constexpr std::size_t max_spooled_message_bytes = std::size_t{1} << 28;
 // Room the batch envelope may take next to one message of max_message_bytes.
 inline constexpr std::size_t envelope_allowance = 4096;
 // The longest duration a Config field may hold: the client adds these to steady_clock time

@@ -31,7 +31,7 @@ char* MessageArena::grow(std::size_t n) noexcept {
   producer_.pos = first;
   begin_ = fresh->data() + first;
   cur_ = begin_ + used;
-  end_ = begin_ + fresh->capacity;
+  end_ = fresh->data() + fresh->capacity;  // the block's end: the record starts `first` bytes in
   return cur_;
 }
 

@@ -1,6 +1,7 @@
 #include "queue/block_pool.hpp"
 
 #include <new>
+#include <thread>
 
 #include "spool/format.hpp"
 
@@ -76,7 +77,7 @@ Block* BlockPool::pop_locked() noexcept {
     block->filled_end.store(0, std::memory_order_relaxed);
     block->seed = spool::record_seed(generation_ + 1);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    block->generation.store(++generation_, std::memory_order_relaxed);
+    block->generation.store(++generation_, std::memory_order_release);  // the sync reads the seed after it
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);
   return block;
@@ -105,7 +106,16 @@ void BlockPool::release(Block* block) noexcept {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    if (arena_.base != nullptr) block->generation.store(0, std::memory_order_relaxed);  // free: nothing to recover
+    if (arena_.base != nullptr) {
+      block->generation.store(0, std::memory_order_seq_cst);  // free: nothing to recover
+      // Store-load handshake with the sync (ArenaFile::sync: it stores `walking`, then loads the
+      // generation again): either it sees 0 and leaves the block, or we see it reading and wait
+      // (the records of one block: microseconds, at most once per sync interval).
+      if (arena_.walking != nullptr) {
+        while (arena_.walking->load(std::memory_order_seq_cst) == reinterpret_cast<char const*>(block))
+          std::this_thread::yield();
+      }
+    }
     block->owner = nullptr;
     block->next_free = free_;
     free_ = block;

@@ -18,6 +18,12 @@ struct BlockArena {
   char* base = nullptr;
   std::size_t stride = 0;
   std::size_t slots = 0;
+  // The slot whose records the spool's sync is reading right now, or null (ArenaFile::sync):
+  // release() does not hand a block back while it is read, so its bytes stay as they are.
+  std::atomic<char const*> const* walking = nullptr;
+  // The spool's sync epoch: producers tag each unchecked record with it (spool/format.hpp), so
+  // that the sync copies only records written before the previous sync began.
+  std::atomic<std::uint32_t> const* epoch = nullptr;
 };
 
 class BlockPool {

@@ -72,23 +72,31 @@ Status Intake::push(Producer& producer, std::uint32_t length) noexcept {
       options_.record_frame != 0 ? record.block->data() + record.offset - options_.record_frame : nullptr;
   // The frame before the record is visible: the consumer (and the sender settling its batch)
   // may touch it as soon as the ring holds the record.
-  if (frame != nullptr) spool::write_record_frame(frame, length, record.block->seed);
+  if (frame != nullptr) {
+    if (options_.checksum_records) {
+      spool::write_record_frame(frame, length, record.block->seed);
+    } else {
+      spool::write_unchecked_record_frame(frame, length, record.block->seed,
+                                          options_.arena.epoch->load(std::memory_order_relaxed));
+    }
+  }
   // Counted before the record is visible: the serializer may consume (and fail) it at once,
   // and stats() must never show failed > enqueued.
   std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
   producer.accepted.store(accepted + 1, std::memory_order_release);
-  if (!ring_.enqueue(*producer.token, record)) {
-    producer.accepted.store(accepted, std::memory_order_release);
-    if (frame != nullptr) spool::write_record_frame(frame, 0, 0);  // not accepted: not a record
-    return Status::queue_full;
-  }
+  bool const queued = ring_.enqueue(*producer.token, record);
+  if (!queued) producer.accepted.store(accepted, std::memory_order_release);
   if (frame != nullptr) {
-    // The next record's frame comes first; a block too full for it is full.
-    std::uint32_t const next = producer.pos + length + options_.record_frame;
+    // Not accepted: settled where it is, and its bytes left alone (the spool's sync may be
+    // reading them), not overwritten by the next message. The next record's frame comes
+    // first, aligned; a block too full for it is full.
+    if (!queued) spool::settle_record_frame(frame);
+    std::uint32_t const next = spool::align_record(producer.pos + length) + options_.record_frame;
     producer.pos = next <= record.block->capacity ? next : record.block->capacity;
-  } else {
+  } else if (queued) {
     producer.pos += length;
   }
+  if (!queued) return Status::queue_full;
   producer.draft = 0;
   producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   // Pairs with the consumer's heavy_barrier() before it sleeps (IntakeConsumer::announce_sleep):
@@ -163,10 +171,10 @@ void IntakeConsumer::settle_run(Block& block, std::span<char* const> frames) noe
   char* const data = block.data();
   auto const first = static_cast<std::uint32_t>(frames.front() - data);
   char* const last = frames.back();
-  std::uint32_t length = 0;
-  std::memcpy(&length, last, sizeof length);
-  auto const end =
-      static_cast<std::uint32_t>(last - data) + static_cast<std::uint32_t>(spool::record_frame_bytes) + length;
+  std::uint32_t const length = spool::frame_payload_length(last);
+  // The next frame's offset (aligned): where the next run starts when batches settle in order.
+  auto const end = spool::align_record(static_cast<std::uint32_t>(last - data) +
+                                       static_cast<std::uint32_t>(spool::record_frame_bytes) + length);
   std::uint32_t expected = first;
   if (end > first && end <= block.capacity &&
       block.consumed_end.compare_exchange_strong(expected, end, std::memory_order_release, std::memory_order_relaxed)) {

@@ -29,10 +29,15 @@ struct IntakeOptions {
   std::size_t max_message_bytes = 0;
   Backpressure backpressure = Backpressure::block;
   std::chrono::milliseconds enqueue_timeout{0};
-  // With a spool: blocks in its arena file, and each record framed (length and checksum before
-  // its bytes, spool/format.hpp) so that recovery tells whole records from torn ones.
+  // With a spool: blocks in its arena file, and each record framed (length, and a checksum or
+  // the block's seed, before its bytes at an aligned offset: spool/format.hpp) so that recovery
+  // tells whole records from torn ones.
   BlockArena arena{};
   std::uint32_t record_frame = 0;  // bytes before each record: 0, or spool::record_frame_bytes
+  // The arena is mapped from the disk (the kernel may write any page back, torn, at any time):
+  // producers checksum each record. In a live arena in memory they do not; the spool's sync
+  // checksums what it copies to disk (ArenaFile::sync).
+  bool checksum_records = false;
 
   static IntakeOptions from(Config const& config) noexcept;
 };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "queue/block.hpp"
 #include "spool/format.hpp"
 #include "spool/spool_files.hpp"
 
@@ -104,39 +105,39 @@ void ArenaFile::open_live(std::string const& dir, std::string const& own_name, s
 #endif
 }
 
-int ArenaFile::copy_range(std::size_t begin, std::size_t end) noexcept {
-  while (begin < end) {
-    ssize_t const n = ::pwrite(disk_fd_, map_ + begin, end - begin, static_cast<off_t>(begin));
+int ArenaFile::write_at(char const* bytes, std::size_t size, std::size_t offset) noexcept {
+  while (size > 0) {
+    ssize_t const n = ::pwrite(disk_fd_, bytes, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return n < 0 ? errno : EIO;
-    begin += static_cast<std::size_t>(n);
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::size_t>(n);
   }
   return 0;
 }
 
-int ArenaFile::sync(std::size_t header_bytes, std::size_t slot_stride, std::size_t slots) noexcept {
+int ArenaFile::sync(std::size_t header_bytes, std::size_t slot_stride, std::size_t slots, bool everything) noexcept {
   try {
     copies_.resize(slots);
   } catch (...) {
     return ENOMEM;
   }
+  return copied() ? sync_copy(header_bytes, slot_stride, slots, everything)
+                  : sync_mapped(header_bytes, slot_stride, slots);
+}
+
+int ArenaFile::sync_mapped(std::size_t header_bytes, std::size_t slot_stride, std::size_t slots) noexcept {
   int failed = 0;
-  std::size_t run_begin = 0, run_end = 0;  // file offsets of contiguous bytes to write; empty when equal
+  std::size_t run_begin = 0, run_end = 0;  // file offsets of contiguous bytes to sync; empty when equal
   auto flush_run = [&] {
     if (run_begin == run_end) return;
-    int err = 0;
-    if (copied()) {
-      err = copy_range(run_begin, run_end);
-    } else {
-      std::size_t const begin = run_begin / page * page;
-      std::size_t const end = std::min(bytes_, (run_end + page - 1) / page * page);
-      if (::msync(map_ + begin, end - begin, MS_SYNC) != 0) err = errno;
-    }
-    if (failed == 0) failed = err;
+    std::size_t const begin = run_begin / page * page;
+    std::size_t const end = std::min(bytes_, (run_end + page - 1) / page * page);
+    if (::msync(map_ + begin, end - begin, MS_SYNC) != 0 && failed == 0) failed = errno;
     run_begin = run_end = 0;
   };
   auto add = [&](std::size_t begin, std::size_t end) {
-    if (begin >= end) return;
     if (begin != run_end) flush_run();
     if (run_begin == run_end) run_begin = begin;
     run_end = end;
@@ -144,43 +145,158 @@ int ArenaFile::sync(std::size_t header_bytes, std::size_t slot_stride, std::size
   add(0, header_bytes);  // the file header: one page, cheap to repeat
   for (std::size_t i = 0; i < slots; ++i) {
     std::size_t const offset = header_bytes + i * slot_stride;
-    char* const slot = map_ + offset;
     std::uint64_t const generation =
-        __atomic_load_n(reinterpret_cast<std::uint64_t*>(slot + spool::slot_off_generation), __ATOMIC_ACQUIRE);
+        __atomic_load_n(reinterpret_cast<std::uint64_t*>(map_ + offset + spool::slot_off_generation), __ATOMIC_ACQUIRE);
     SlotCopy& copy = copies_[i];
-    if (generation == 0) {
-      // Free: its records were all delivered or are in a segment. Freed since the last copy:
-      // its header (generation 0) tells recovery it holds nothing.
-      if (copy.generation != 0) add(offset, offset + spool::block_header_bytes);
-      copy = SlotCopy{};
-      continue;
-    }
-    if (!copied()) {
-      // Mapped directly: msync writes back only the dirty pages of the slot, and the rest of
-      // the arena's pages stay writable (every page written back faults on its next write).
+    // Free: nothing to recover; freed since the last sync: its header (generation 0) is synced.
+    // In use: msync writes back only the dirty pages of the slot, and the rest of the arena's
+    // pages stay writable (every page written back faults on its next write).
+    if (generation != 0) {
       add(offset, offset + slot_stride);
-      continue;
+    } else if (copy.generation != 0) {
+      add(offset, offset + spool::block_header_bytes);
     }
-    if (copy.generation != generation) copy = SlotCopy{generation, 0};
-    std::size_t const data = offset + spool::block_header_bytes;
-    std::size_t const data_bytes = slot_stride - spool::block_header_bytes;
-    std::uint32_t const filled =
-        __atomic_load_n(reinterpret_cast<std::uint32_t*>(slot + spool::slot_off_filled_end), __ATOMIC_ACQUIRE);
-    add(offset, data);  // the header: generation, consumed_end, seed
-    if (filled == 0) {
-      add(data, data + data_bytes);  // still being written: all of it, every time
-    } else {
-      // Moved on from: its records end at `filled` and only their settled marks change now.
-      // Copied once (settled marks copied earlier may be stale after an OS crash: a duplicate
-      // at most, dropped by the server by messageId).
-      std::size_t const end = std::min<std::size_t>(filled, data_bytes);
-      add(data + std::min<std::size_t>(copy.upto, end), data + end);
-      copy.upto = static_cast<std::uint32_t>(end);
-    }
+    copy.generation = generation;
   }
   flush_run();
-  if (copied()) {
-    if (int const err = spool_files::sync_data(disk_fd_); err != 0 && failed == 0) failed = err;
+  return failed;
+}
+
+std::uint32_t ArenaFile::stage_records(char const* slot, std::uint32_t seed, std::uint32_t from, std::uint32_t epoch,
+                                       bool everything, std::size_t data_bytes) noexcept {
+  char const* const data = slot + spool::block_header_bytes;
+  std::size_t off = from;
+  while (off + spool::record_frame_bytes <= data_bytes) {
+    // Acquire: pairs with the producer's frame store, after its payload.
+    std::uint64_t word = __atomic_load_n(reinterpret_cast<std::uint64_t const*>(data + off), __ATOMIC_ACQUIRE);
+    std::uint32_t length = 0, written = 0;
+    spool::FrameKind const kind = spool::frame_kind(word, seed, data_bytes - off, length, written);
+    if (kind == spool::FrameKind::none) break;  // not written yet (or not a record of this generation)
+    // Written in this epoch or the one before: left for the next sync (and so are the records
+    // after it, which are newer still). Two bits tell the four epochs a block can hold apart.
+    if (!everything && ((epoch - written) & 3U) < 2) break;
+    std::size_t const end = off + spool::record_frame_bytes + length;
+    std::size_t const next = std::min<std::size_t>(spool::align_record(static_cast<std::uint32_t>(end)), data_bytes);
+    char* const out = staging_.data() + (off - from);
+    char* const payload = out + spool::record_frame_bytes;
+    if (kind == spool::FrameKind::record) {
+      // Unsettled: its payload, and the frame checksummed over it.
+      std::memcpy(payload, data + off + spool::record_frame_bytes, length);
+      word = spool::checked_frame_word(length, payload, seed);
+    } else {
+      // Settled: its frame is enough (recovery skips it by its length); its payload is not
+      // read, and the disk copy gets zeros instead.
+      std::memset(payload, 0, length);
+    }
+    for (std::size_t pad = end; pad < next; ++pad) staging_[pad - from] = 0;
+    std::memcpy(out, &word, sizeof word);
+    off = next;
+  }
+  return static_cast<std::uint32_t>(off);
+}
+
+int ArenaFile::sync_copy(std::size_t header_bytes, std::size_t slot_stride, std::size_t slots,
+                         bool everything) noexcept {
+  std::size_t const data_bytes = slot_stride - spool::block_header_bytes;
+  try {
+    staging_.resize(data_bytes);
+  } catch (...) {
+    return ENOMEM;
+  }
+  // A new epoch: producers tag their records with it from now on. Records tagged two epochs
+  // ago (written before the previous sync began, so whole by now) are copied below; newer ones
+  // wait for the next sync, half an interval away. On a healthy endpoint a record settles well
+  // within that, and the sync never reads (or checksums) it at all.
+  std::uint32_t const epoch = epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
+  int failed = 0;
+  auto note = [&](int err) {
+    if (failed == 0) failed = err;
+  };
+  constexpr std::uint64_t unknown_generation = ~std::uint64_t{0};  // differs from any slot's: rewritten
+  // Phase 1: the records. A slot's new header (its settled prefix, a new generation) waits for
+  // phase 2, after these are on the disk.
+  struct Header {
+    std::size_t slot;
+    SlotCopy copy;
+  };
+  std::vector<Header> headers;
+  try {
+    headers.reserve(slots);
+  } catch (...) {
+    return ENOMEM;
+  }
+  bool wrote_records = false;
+  for (std::size_t i = 0; i < slots; ++i) {
+    std::size_t const offset = header_bytes + i * slot_stride;
+    char const* const slot = map_ + offset;
+    auto const* const generation_field = reinterpret_cast<std::uint64_t const*>(slot + spool::slot_off_generation);
+    std::uint64_t const generation = __atomic_load_n(generation_field, __ATOMIC_ACQUIRE);
+    SlotCopy const copy = copies_[i];
+    SlotCopy next{generation, 0, 0};
+    if (generation != 0) {
+      // Held while its records are read: the pool does not free the block meanwhile
+      // (BlockPool::release). Then the generation again: freed (or reused) since the load above,
+      // it is left for the next sync.
+      walking_.store(slot, std::memory_order_seq_cst);
+      if (__atomic_load_n(generation_field, __ATOMIC_SEQ_CST) != generation) {
+        walking_.store(nullptr, std::memory_order_release);
+        continue;
+      }
+      // Written before the generation was published (BlockPool::pop_locked).
+      std::uint32_t const seed = reinterpret_cast<Block const*>(slot)->seed;
+      next.consumed_end = __atomic_load_n(reinterpret_cast<std::uint32_t const*>(slot + spool::slot_off_consumed_end),
+                                          __ATOMIC_ACQUIRE);
+      std::uint32_t const from = std::max(spool::align_record(next.consumed_end),
+                                          copy.generation == generation ? copy.upto : std::uint32_t{0});
+      next.upto = stage_records(slot, seed, from, epoch, everything, data_bytes);
+      walking_.store(nullptr, std::memory_order_release);
+      if (next.upto > from) {
+        if (int const err = write_at(staging_.data(), next.upto - from, offset + spool::block_header_bytes + from);
+            err != 0) {
+          note(err);
+          continue;  // copied again at the next sync; its header stays as it was
+        }
+        wrote_records = true;
+      }
+    }
+    if (next.generation != copy.generation || next.consumed_end != copy.consumed_end) headers.push_back({i, next});
+    copies_[i] = next;
+  }
+  // Not known to be on the disk: copied again, headers and all, at the next sync.
+  auto forget_all = [&] { std::fill(copies_.begin(), copies_.end(), SlotCopy{unknown_generation, 0, 0}); };
+  if (wrote_records) {
+    if (int const err = spool_files::sync_data(disk_fd_); err != 0) {
+      note(err);
+      forget_all();  // no header may name records that may not be on the disk
+      return failed;
+    }
+  }
+  // Phase 2: the headers, built from what phase 1 read (the in-memory header's other fields are
+  // the running process's own state, not the format's).
+  bool wrote_headers = false;
+  if (!header_copied_) {
+    char file_header[spool::arena_header_bytes];
+    std::memcpy(file_header, map_, sizeof file_header);  // written once, before any thread started
+    spool::clear_live_flag(file_header);
+    int const err = write_at(file_header, sizeof file_header, 0);
+    note(err);
+    header_copied_ = err == 0;
+    wrote_headers = true;
+  }
+  for (Header const& h : headers) {
+    char block_header[spool::block_header_bytes];
+    spool::write_block_header(block_header, h.copy.generation, h.copy.consumed_end);
+    if (int const err = write_at(block_header, sizeof block_header, header_bytes + h.slot * slot_stride); err != 0) {
+      note(err);
+      copies_[h.slot] = SlotCopy{unknown_generation, 0, 0};
+    }
+    wrote_headers = true;
+  }
+  if (wrote_headers) {
+    if (int const err = spool_files::sync_data(disk_fd_); err != 0) {
+      note(err);
+      forget_all();
+    }
   }
   return failed;
 }

@@ -47,9 +47,9 @@ bool has_magic(std::string_view file, std::array<char, 8> const& magic) noexcept
 
 // Header verdicts shared by both file kinds.
 enum class Version : std::uint8_t { readable, newer, invalid };
-Version check_version(std::uint32_t version) noexcept {
-  if (version > format_version) return Version::newer;
-  return version == 0 ? Version::invalid : Version::readable;
+Version check_version(std::uint32_t version, std::uint32_t current) noexcept {
+  if (version > current) return Version::newer;
+  return version == current ? Version::readable : Version::invalid;
 }
 
 // --- arena ---
@@ -61,51 +61,63 @@ constexpr std::uint32_t max_slot_bytes = std::uint32_t{1} << 30;
 constexpr std::uint32_t min_slot_bytes = block_header_bytes + 16;
 
 enum class Frame : std::uint8_t {
-  end,      // a zero length or one that runs past the block: nothing more was written here
-  record,   // length fits and the checksum matches
-  settled,  // length fits and the checksum field holds the checksum's complement: delivered
-  damaged,  // length fits, checksum does not match (torn, stale or overwritten)
+  end,        // a zero length or one that runs past the block: nothing more was written here
+  record,     // length fits and the checksum matches
+  unchecked,  // an unchecked record of this generation in a live arena
+  settled,    // length fits and the crc field holds the checksum's (or the seed's) complement
+  damaged,    // length fits, the frame does not verify (torn, stale or overwritten)
 };
 
 // Reads the frame at data offset `off`; `length` is set whenever the length fits.
-Frame read_frame(std::string_view data, std::size_t off, std::uint32_t seed, std::uint32_t& length) noexcept {
+Frame read_frame(std::string_view data, std::size_t off, std::uint32_t seed, bool live,
+                 std::uint32_t& length) noexcept {
   if (off > data.size() || data.size() - off < record_frame_bytes) return Frame::end;
   char const* const frame = data.data() + off;
-  length = load<std::uint32_t>(frame);
+  std::uint32_t const field = load<std::uint32_t>(frame);
+  length = field_length(field);
   if (length == 0 || length > data.size() - off - record_frame_bytes) return Frame::end;
-  std::uint32_t const crc = crc32c(frame + record_frame_bytes, length, seed);
   std::uint32_t const stored = load<std::uint32_t>(frame + 4);
+  if ((field & record_unchecked) != 0) {
+    if (stored == ~seed) return Frame::settled;
+    return stored == seed && live ? Frame::unchecked : Frame::damaged;
+  }
+  std::uint32_t const crc = crc32c(frame + record_frame_bytes, length, seed);
   if (crc == stored) return Frame::record;
   return crc == ~stored ? Frame::settled : Frame::damaged;
+}
+
+std::size_t after_record(std::size_t off, std::uint32_t length) noexcept {
+  return (off + record_frame_bytes + length + record_align - 1) & ~std::size_t{record_align - 1};
 }
 
 // The unconsumed records of one block, from `from`. A damaged record is skipped (and counted)
 // only when a verified one follows it directly: otherwise what follows the last good record is
 // taken for the unwritten tail, where leftovers of an older generation fail the seed.
-std::size_t scan_block(std::string_view data, std::size_t from, std::uint32_t seed, ArenaScan& scan) {
-  std::size_t off = from;
+std::size_t scan_block(std::string_view data, std::size_t from, std::uint32_t seed, bool live, PayloadCheck check,
+                       ArenaScan& scan) {
+  std::size_t off = align_record(static_cast<std::uint32_t>(from));
   for (;;) {
     std::uint32_t length = 0;
-    Frame const frame = read_frame(data, off, seed, length);
+    Frame frame = read_frame(data, off, seed, live, length);
     if (frame == Frame::end) break;
     if (frame == Frame::damaged) {
-      std::size_t const next = off + record_frame_bytes + length;
+      std::size_t const next = after_record(off, length);
       std::uint32_t next_length = 0;
-      Frame const after = read_frame(data, next, seed, next_length);
-      if (after != Frame::record && after != Frame::settled) break;
+      Frame const after = read_frame(data, next, seed, live, next_length);
+      if (after == Frame::end || after == Frame::damaged) break;
       ++scan.corrupt;
       off = next;
       length = next_length;
-      if (after == Frame::settled) {
-        off += record_frame_bytes + length;
-        continue;
-      }
-    } else if (frame == Frame::settled) {
-      off += record_frame_bytes + length;  // delivered (or safe in a segment): not sent again
+      frame = after;
+    }
+    std::string_view const payload = data.substr(off + record_frame_bytes, length);
+    off = after_record(off, length);
+    if (frame == Frame::settled) continue;  // delivered (or safe in a segment): not sent again
+    if (frame == Frame::unchecked && check != nullptr && !check(payload)) {
+      ++scan.corrupt;  // its frame was stored whole, so its length holds: the next one is read
       continue;
     }
-    scan.records.push_back(data.substr(off + record_frame_bytes, length));
-    off += record_frame_bytes + length;
+    scan.records.push_back(payload);
   }
   return off;
 }
@@ -158,26 +170,40 @@ std::uint32_t record_seed(std::uint64_t generation) noexcept {
   return crc32c(bytes, sizeof bytes);
 }
 
-void settle_record_frame(char* frame) noexcept { store(frame + 4, ~load<std::uint32_t>(frame + 4)); }
-
-void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept {
-  // Store order does not matter, here or against the payload: a frame verifies only over the
-  // complete payload it was computed from, so whatever a crash cuts reads as an unwritten tail.
-  store(frame + 4, crc32c(frame + record_frame_bytes, length, seed));
-  store(frame, length);
+void settle_record_frame(char* frame) noexcept {
+  auto* const word = reinterpret_cast<std::uint64_t*>(frame);
+  std::uint64_t const w = __atomic_load_n(word, __ATOMIC_RELAXED);
+  __atomic_store_n(word, frame_word(frame_length_field(w), ~frame_crc_field(w)), __ATOMIC_RELAXED);
 }
 
-void write_arena_header(char* out, std::uint32_t slot_bytes, std::uint32_t slot_count,
-                        std::int64_t created_ms) noexcept {
+void write_record_frame(char* frame, std::uint32_t length, std::uint32_t seed) noexcept {
+  std::uint32_t const crc = length == 0 ? 0 : crc32c(frame + record_frame_bytes, length, seed);
+  __atomic_store_n(reinterpret_cast<std::uint64_t*>(frame), frame_word(length, crc), __ATOMIC_RELEASE);
+}
+
+void write_arena_header(char* out, std::uint32_t slot_bytes, std::uint32_t slot_count, std::int64_t created_ms,
+                        std::uint32_t flags) noexcept {
   std::memset(out, 0, arena_header_bytes);
   std::memcpy(out, arena_magic.data(), arena_magic.size());
-  store(out + arena_off_version, format_version);
+  store(out + arena_off_version, arena_format_version);
   store(out + arena_off_slot_bytes, slot_bytes);
   store(out + arena_off_slot_count, slot_count);
+  store(out + arena_off_flags, flags);
   store(out + arena_off_created_ms, created_ms);
 }
 
-ArenaScan scan_arena(std::string_view file) noexcept {
+void write_block_header(char* out, std::uint64_t generation, std::uint32_t consumed_end) noexcept {
+  std::memset(out, 0, block_header_bytes);
+  store(out + slot_off_generation, generation);
+  store(out + slot_off_consumed_end, consumed_end);
+  store(out + slot_off_seed, generation == 0 ? std::uint32_t{0} : record_seed(generation));
+}
+
+void clear_live_flag(char* header) noexcept {
+  store(header + arena_off_flags, load<std::uint32_t>(header + arena_off_flags) & ~arena_flag_live);
+}
+
+ArenaScan scan_arena(std::string_view file, PayloadCheck check) noexcept {
   ArenaScan scan;
   if (!has_magic(file, arena_magic)) return scan;  // not an arena (or never written): nothing lost
   if (file.size() < arena_header_bytes) {
@@ -185,13 +211,14 @@ ArenaScan scan_arena(std::string_view file) noexcept {
     return scan;
   }
   char const* const header = file.data();
-  switch (check_version(load<std::uint32_t>(header + arena_off_version))) {
+  switch (check_version(load<std::uint32_t>(header + arena_off_version), arena_format_version)) {
     case Version::newer: scan.newer_version = true; return scan;
     case Version::invalid: ++scan.corrupt; return scan;
     case Version::readable: break;
   }
   std::uint32_t const slot_bytes = load<std::uint32_t>(header + arena_off_slot_bytes);
   std::uint32_t const slot_count = load<std::uint32_t>(header + arena_off_slot_count);
+  bool const live = (load<std::uint32_t>(header + arena_off_flags) & arena_flag_live) != 0;
   if (slot_bytes < min_slot_bytes || slot_bytes > max_slot_bytes) {
     ++scan.corrupt;
     return scan;
@@ -213,7 +240,7 @@ ArenaScan scan_arena(std::string_view file) noexcept {
       continue;
     }
     std::size_t const first = scan.records.size();
-    std::size_t const end = scan_block(data, consumed_end, seed, scan);
+    std::size_t const end = scan_block(data, consumed_end, seed, live, check, scan);
     if (scan.records.size() > first)
       scan.slots.push_back({i, first, scan.records.size() - first, static_cast<std::uint32_t>(end)});
   }
@@ -223,7 +250,7 @@ ArenaScan scan_arena(std::string_view file) noexcept {
 void write_segment_header(char* out, std::uint64_t sequence, std::int64_t created_ms) noexcept {
   std::memset(out, 0, segment_header_bytes);
   std::memcpy(out, segment_magic.data(), segment_magic.size());
-  store(out + segment_off_version, format_version);
+  store(out + segment_off_version, segment_format_version);
   store(out + segment_off_sequence, sequence);
   store(out + segment_off_created_ms, created_ms);
 }
@@ -250,7 +277,7 @@ SegmentScan scan_segment(std::string_view file) noexcept {
     ++scan.corrupt;
     return scan;
   }
-  switch (check_version(load<std::uint32_t>(file.data() + segment_off_version))) {
+  switch (check_version(load<std::uint32_t>(file.data() + segment_off_version), segment_format_version)) {
     case Version::newer: scan.newer_version = true; return scan;
     case Version::invalid: ++scan.corrupt; return scan;
     case Version::readable: break;

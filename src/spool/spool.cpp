@@ -13,6 +13,7 @@
 #include <cstring>
 #include <random>
 
+#include "message/json_validation.hpp"
 #include "spool/spool_files.hpp"
 
 namespace htevents::inline v0::detail {
@@ -90,8 +91,9 @@ Spool::Spool(SpoolOptions options, Logger const& logger) : options_(std::move(op
     arena_bytes_ = spool::arena_header_bytes + slot_stride_ * options_.max_blocks;
     arena_file_ = std::make_unique<ArenaFile>(own_path_, own_name_, options_.memory_dir, arena_bytes_, logger_);
     spool::write_arena_header(arena_file_->data(), static_cast<std::uint32_t>(slot_stride_),
-                              static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now());
-    if (int const err = sync_arena(); err != 0) spool_files::fail(own_path_ + "/arena", "cannot be written", err);
+                              static_cast<std::uint32_t>(options_.max_blocks), unix_ms_now(),
+                              arena_file_->copied() ? spool::arena_flag_live : 0);
+    if (int const err = sync_arena(true); err != 0) spool_files::fail(own_path_ + "/arena", "cannot be written", err);
   } catch (...) {
     if (arena_file_ != nullptr) arena_file_->remove();
     arena_file_.reset();
@@ -112,8 +114,11 @@ Spool::~Spool() {
   // until it is destroyed (before the spool).
 }
 
+bool Spool::producers_checksum() const noexcept { return !arena_file_->copied(); }
+
 BlockArena Spool::arena() const noexcept {
-  return BlockArena{arena_file_->data() + spool::arena_header_bytes, slot_stride_, options_.max_blocks};
+  return BlockArena{arena_file_->data() + spool::arena_header_bytes, slot_stride_, options_.max_blocks,
+                    arena_file_->walking(), arena_file_->epoch()};
 }
 
 void Spool::start() {
@@ -122,7 +127,10 @@ void Spool::start() {
 
 void Spool::run() noexcept {
   auto next_adopt = std::chrono::steady_clock::now() + adopt_interval;
-  auto next_sync = std::chrono::steady_clock::now() + options_.sync_interval;
+  // Twice per interval: a record goes to the disk copy at the second sync that finds it whole
+  // (ArenaFile::sync), so within one interval of its enqueue.
+  auto const sync_every = std::max(options_.sync_interval / 2, std::chrono::milliseconds(1));
+  auto next_sync = std::chrono::steady_clock::now() + sync_every;
   std::unique_lock lock(thread_mutex_);
   while (!stopping_) {
     thread_wake_.wait_until(lock, std::min(next_adopt, next_sync), [&] { return stopping_; });
@@ -130,8 +138,8 @@ void Spool::run() noexcept {
     lock.unlock();
     auto const now = std::chrono::steady_clock::now();
     if (now >= next_sync) {
-      sync_now();
-      next_sync = now + options_.sync_interval;
+      sync_now(false);
+      next_sync = now + sync_every;
     }
     if (now >= next_adopt) {
       adopt_dead_siblings();
@@ -142,7 +150,7 @@ void Spool::run() noexcept {
   }
 }
 
-void Spool::sync_now() noexcept {
+void Spool::sync_now(bool everything) noexcept {
   std::vector<int> fds;
   {
     std::lock_guard lock(mutex_);
@@ -157,11 +165,11 @@ void Spool::sync_now() noexcept {
     spool_files::sync_data(fd);
     ::close(fd);
   }
-  if (int const err = sync_arena(); err != 0) note_error("syncing the arena", err);
+  if (int const err = sync_arena(everything); err != 0) note_error("syncing the arena", err);
 }
 
-int Spool::sync_arena() noexcept {
-  return arena_file_->sync(spool::arena_header_bytes, slot_stride_, options_.max_blocks);
+int Spool::sync_arena(bool everything) noexcept {
+  return arena_file_->sync(spool::arena_header_bytes, slot_stride_, options_.max_blocks, everything);
 }
 
 void Spool::stop(bool arena_clean) noexcept {
@@ -173,7 +181,7 @@ void Spool::stop(bool arena_clean) noexcept {
   }
   thread_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  sync_now();
+  sync_now(true);  // the last one: everything whole, not only what the previous sync saw
   std::lock_guard lock(mutex_);
   bool remove = arena_clean;
   for (auto& segment : segments_) {
@@ -544,7 +552,7 @@ void Spool::adopt_arena(AdoptedDir& dir) {
     void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ::close(fd);
     if (map == MAP_FAILED) continue;
-    spool::ArenaScan scan = spool::scan_arena(std::string_view(static_cast<char const*>(map), size));
+    spool::ArenaScan scan = spool::scan_arena(std::string_view(static_cast<char const*>(map), size), is_valid_json);
     corrupt = scan.corrupt + (scan.usable ? 0 : 1);
     if (!scan.usable) {
       ::munmap(map, size);

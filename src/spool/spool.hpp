@@ -82,8 +82,10 @@ class Spool {
   Spool(Spool const&) = delete;
   Spool& operator=(Spool const&) = delete;
 
-  // Where the intake's blocks live.
+  // Where the intake's blocks live, and whether their producers checksum each record (an arena
+  // mapped from the disk) or leave that to the sync (the live arena in memory: ArenaFile).
   BlockArena arena() const noexcept;
+  bool producers_checksum() const noexcept;
   std::string const& own_dir() const noexcept { return own_path_; }
 
   // Before start(): called when an adoption found something (for the serializer's records and
@@ -125,8 +127,9 @@ class Spool {
 
  private:
   void run() noexcept;
-  void sync_now() noexcept;
-  int sync_arena() noexcept;  // 0 or the errno of what failed
+  // `everything`: the arena's records that are whole now, not only those whole at the last sync.
+  void sync_now(bool everything) noexcept;
+  int sync_arena(bool everything) noexcept;  // 0 or the errno of what failed
   void adopt_dead_siblings() noexcept;
   void adopt(std::string const& name, int lock_fd) noexcept;
   void adopt_segment(AdoptedDir& dir, std::string const& path);

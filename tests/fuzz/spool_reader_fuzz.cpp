@@ -59,9 +59,11 @@ void check_arena(std::string_view file, spool::ArenaScan const& scan) {
     next += slot.record_count;
   }
   if (next != scan.records.size()) fail("arena: records outside any slot");
-  // A damaged record counts only when a verified one follows; a slot header at most once each.
+  // A damaged record counts only when a verified one follows, a refused unchecked one once; a
+  // slot header at most once each: every count but the truncation's and the headers' takes at
+  // least a frame and a payload byte, aligned (16 bytes), of its own.
   std::size_t const max_slots = file.size() / (spool::block_header_bytes + 16);
-  if (scan.corrupt > scan.records.size() + max_slots + 1) fail("arena: more damage than records and slots");
+  if (scan.corrupt > 2 * (file.size() / 16) + max_slots + 1) fail("arena: more damage than frames and slots");
 }
 
 void check_segment(std::string_view file, spool::SegmentScan const& scan) {
@@ -82,8 +84,11 @@ void check_segment(std::string_view file, spool::SegmentScan const& scan) {
   if (scan.corrupt > scan.entries.size() + 1) fail("segment: more damage than stretches between records");
 }
 
+// The payload check the spool passes is is_valid_json; this one refuses what starts with '!'.
+bool passes_check(std::string_view payload) noexcept { return payload.empty() || payload[0] != '!'; }
+
 void scan_both(std::string_view file) {
-  check_arena(file, spool::scan_arena(file));
+  check_arena(file, spool::scan_arena(file, passes_check));
   check_segment(file, spool::scan_segment(file));
   (void)spool::verify_batch_record(file);
 }
@@ -122,8 +127,11 @@ bool damage(Script& s, std::string& file, std::uint8_t op) {
 
 void arena_script(Script& s) {
   std::uint32_t const slots = 1 + s.byte() % 4;
-  std::uint32_t const capacity = 16 + s.u16() % 1024;
-  htevents::testing::ArenaImage arena(spool::block_header_bytes + capacity, slots);
+  std::uint32_t const capacity = 16 + (s.u16() % 1024) / spool::record_align * spool::record_align;
+  bool const live = (s.byte() & 1U) != 0;  // a live arena: its unchecked records are records
+  htevents::testing::ArenaImage arena(spool::block_header_bytes + capacity, slots, 1'700'000'000'000,
+                                      live ? spool::arena_flag_live : 0);
+  std::vector<std::uint64_t> rejected(slots, 0);  // unchecked records the check refuses, per slot: counted corrupt
   std::vector<std::vector<std::string>> expected(slots);  // unconsumed records per slot
   std::vector<std::uint64_t> generation(slots, 0);
   bool damaged = false;
@@ -136,18 +144,27 @@ void arena_script(Script& s) {
         generation[slot] += 1 + (op >> 5);
         arena.open_slot(slot, generation[slot]);
         expected[slot].clear();
+        rejected[slot] = 0;
         break;
       }
       case 2:
       case 3:
-      case 4: {  // append a record that fits
+      case 4: {  // append a record that fits: checked, or (4, in a live arena) unchecked
         if (generation[slot] == 0) break;
         std::size_t const room = capacity - arena.write_position(slot);
         if (room <= spool::record_frame_bytes) break;
         std::size_t const length = 1 + s.byte() % (room - spool::record_frame_bytes);
         std::string payload(s.take(length));
         if (payload.empty()) payload = "x";
-        arena.append(slot, payload);
+        if ((op & 7U) == 4 && live) {
+          arena.append_unchecked(slot, payload);
+          if (!passes_check(payload)) {
+            ++rejected[slot];
+            break;
+          }
+        } else {
+          arena.append(slot, payload);
+        }
         expected[slot].push_back(payload);
         break;
       }
@@ -155,16 +172,19 @@ void arena_script(Script& s) {
         if (generation[slot] == 0) break;
         arena.set_consumed_end(slot, arena.write_position(slot));
         expected[slot].clear();
+        rejected[slot] = 0;
         break;
       }
       default: damaged |= damage(s, arena.bytes(), op & 1U); break;
     }
   }
   std::string_view const file = arena.bytes();
-  spool::ArenaScan const scan = spool::scan_arena(file);
+  spool::ArenaScan const scan = spool::scan_arena(file, passes_check);
   check_arena(file, scan);
   if (damaged) return;
-  if (!scan.usable || scan.corrupt != 0) fail("arena: undamaged image not read cleanly");
+  std::uint64_t refused = 0;
+  for (std::uint64_t n : rejected) refused += n;
+  if (!scan.usable || scan.corrupt != refused) fail("arena: undamaged image not read cleanly");
   std::vector<std::string> want;
   for (auto const& records : expected) want.insert(want.end(), records.begin(), records.end());
   if (want != std::vector<std::string>(scan.records.begin(), scan.records.end()))

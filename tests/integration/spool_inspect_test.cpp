@@ -89,7 +89,7 @@ class SpoolInspect : public ::testing::Test {
 
     SegmentImage newer(1);
     newer.append(batch_meta(1, 99, t0), "x");
-    newer.bytes()[spool::segment_off_version] = static_cast<char>(spool::format_version + 1);
+    newer.bytes()[spool::segment_off_version] = static_cast<char>(spool::segment_format_version + 1);
     write_file(dir_ / "c" / "seg-0000000000000001", newer.bytes());
     write_file(dir_ / "c" / "notes.txt", "ignored");
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -168,6 +169,59 @@ TEST_F(SpoolMemoryArena, AfterTheMemoryFileSystemIsGoneTheSyncedDiskCopyIsRecove
   EXPECT_EQ(s.recovered, accepted);
   EXPECT_EQ(collector.stats().unique_message_ids, accepted);
   EXPECT_EQ(spool_.entries(), 0u);
+}
+
+// Producers leave the checksum to the sync: in the live copy every record is unchecked (the
+// header says live), on the disk copy every record the sync copied is checked (the header does
+// not say live, so an unchecked one would not be read there at all).
+TEST_F(SpoolMemoryArena, TheLiveCopyHoldsUncheckedRecordsAndTheSyncChecksumsTheDiskCopys) {
+  namespace spool = detail::spool;
+  Config config = arena_only(spool_.path.string(), memory_.path.string());
+  config.spool_sync_interval = 20ms;
+  std::uint64_t const accepted = accept_and_die(config, 1'000, [&] {
+    for (int tries = 0; tries < 60'000 && records_on_disk(spool_.path.string()) < 1'000; ++tries) {
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  ASSERT_EQ(accepted, 1'000u);
+  auto read = [](fs::path const& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  auto const live_files = files_in(memory_.path);
+  ASSERT_EQ(live_files.size(), 1u);
+  std::string const live = read(live_files[0]);
+  auto flags = [](std::string const& bytes) {
+    std::uint32_t v = 0;
+    std::memcpy(&v, bytes.data() + spool::arena_off_flags, sizeof v);
+    return v;
+  };
+  EXPECT_EQ(flags(live), spool::arena_flag_live);
+  spool::ArenaScan const live_scan = spool::scan_arena(live);
+  ASSERT_EQ(live_scan.records.size(), 1'000u);
+  std::size_t unchecked = 0;
+  for (std::string_view record : live_scan.records) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, record.data() - spool::record_frame_bytes, sizeof length);
+    unchecked += (length & spool::record_unchecked) != 0;
+  }
+  EXPECT_EQ(unchecked, 1'000u) << "no producer computed a checksum";
+
+  std::string disk;
+  for (auto const& file : files_in(spool_.path)) {
+    if (file.filename() == "arena") disk = read(file);
+  }
+  ASSERT_FALSE(disk.empty());
+  EXPECT_EQ(flags(disk), 0u);
+  spool::ArenaScan const disk_scan = spool::scan_arena(disk);
+  EXPECT_EQ(disk_scan.corrupt, 0u);
+  ASSERT_EQ(disk_scan.records.size(), 1'000u);
+  for (std::size_t i = 0; i < disk_scan.records.size(); ++i) {
+    ASSERT_EQ(disk_scan.records[i], live_scan.records[i]) << i;
+    std::uint32_t length = 0;
+    std::memcpy(&length, disk_scan.records[i].data() - spool::record_frame_bytes, sizeof length);
+    ASSERT_EQ(length, disk_scan.records[i].size()) << "checked on the disk: " << i;
+  }
 }
 
 TEST_F(SpoolMemoryArena, WithoutASyncSinceTheEventsTheDiskCopyHoldsNone) {

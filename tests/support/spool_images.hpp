@@ -18,11 +18,13 @@ namespace spool = htevents::detail::spool;
 /// An arena file: header, then `slot_count` slots of `slot_bytes`, all zero until written.
 class ArenaImage {
  public:
-  ArenaImage(std::uint32_t slot_bytes, std::uint32_t slot_count, std::int64_t created_ms = 1'700'000'000'000)
+  /// `flags`: spool::arena_flag_live for a live arena (whose unchecked records are records).
+  ArenaImage(std::uint32_t slot_bytes, std::uint32_t slot_count, std::int64_t created_ms = 1'700'000'000'000,
+             std::uint32_t flags = 0)
       : bytes_(spool::arena_header_bytes + std::size_t{slot_bytes} * slot_count, '\0'),
         slot_bytes_(slot_bytes),
         write_at_(slot_count, 0) {
-    spool::write_arena_header(bytes_.data(), slot_bytes, slot_count, created_ms);
+    spool::write_arena_header(bytes_.data(), slot_bytes, slot_count, created_ms, flags);
   }
 
   /// (Re)starts a slot as a block of `generation`: consumed_end and the write position go to 0,
@@ -35,16 +37,12 @@ class ArenaImage {
     write_at_[slot] = 0;
   }
 
-  /// Appends a framed record; returns its data offset (that of its frame).
-  std::uint32_t append(std::size_t slot, std::string_view payload) {
-    std::uint32_t const at = write_at_[slot];
-    char* const frame = data(slot) + at;
-    std::memcpy(frame + spool::record_frame_bytes, payload.data(), payload.size());
-    std::uint32_t seed = 0;
-    std::memcpy(&seed, header(slot) + spool::slot_off_seed, sizeof seed);
-    spool::write_record_frame(frame, static_cast<std::uint32_t>(payload.size()), seed);
-    write_at_[slot] = at + static_cast<std::uint32_t>(spool::record_frame_bytes + payload.size());
-    return at;
+  /// Appends a checked record (as producers do in an arena mapped from the disk); returns its
+  /// data offset (that of its frame). The next frame goes at the next aligned offset.
+  std::uint32_t append(std::size_t slot, std::string_view payload) { return append(slot, payload, true); }
+  /// Appends an unchecked record (as producers do in a live arena), tagged with sync `epoch`.
+  std::uint32_t append_unchecked(std::size_t slot, std::string_view payload, std::uint32_t epoch = 0) {
+    return append(slot, payload, false, epoch);
   }
 
   void set_consumed_end(std::size_t slot, std::uint32_t end) { put(header(slot) + spool::slot_off_consumed_end, end); }
@@ -61,6 +59,21 @@ class ArenaImage {
 
  private:
   char* header(std::size_t slot) { return bytes_.data() + spool::arena_header_bytes + slot * slot_bytes_; }
+  std::uint32_t append(std::size_t slot, std::string_view payload, bool checked, std::uint32_t epoch = 0) {
+    std::uint32_t const at = write_at_[slot];
+    char* const frame = data(slot) + at;
+    std::memcpy(frame + spool::record_frame_bytes, payload.data(), payload.size());
+    std::uint32_t seed = 0;
+    std::memcpy(&seed, header(slot) + spool::slot_off_seed, sizeof seed);
+    auto const length = static_cast<std::uint32_t>(payload.size());
+    if (checked) {
+      spool::write_record_frame(frame, length, seed);
+    } else {
+      spool::write_unchecked_record_frame(frame, length, seed, epoch);
+    }
+    write_at_[slot] = spool::align_record(at + static_cast<std::uint32_t>(spool::record_frame_bytes) + length);
+    return at;
+  }
   template <class T>
   static void put(char* at, T v) {
     std::memcpy(at, &v, sizeof v);  // the test hosts are little-endian, as the format

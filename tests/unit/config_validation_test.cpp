@@ -156,6 +156,21 @@ TEST(ConfigValidation, MaxMessageBytesWhoseSumsWrapIsRefused) {
   }
 }
 
+// With a spool a record's frame holds its length in 29 bits (spool/format.hpp): what would not
+// fit is refused at construction, not framed wrong. Only the validation runs here (a client
+// with a 256 MiB message limit would reserve a 1 GiB arena).
+TEST(ConfigValidation, MaxMessageBytesAboveWhatASpoolFramesIsRefusedWithASpoolOnly) {
+  Config c = valid_config();
+  c.max_message_bytes = (std::size_t{1} << 28) + 1;
+  c.max_batch_bytes = std::size_t{1} << 30;
+  c.max_queue_bytes = std::size_t{8} << 30;
+  EXPECT_EQ(validation_error(c), "ok") << "memory only: no frame";
+  c.spool_dir = "/tmp";
+  EXPECT_NE(validation_error(c).find("Config::max_message_bytes"), std::string::npos) << validation_error(c);
+  c.max_message_bytes = std::size_t{1} << 28;
+  EXPECT_EQ(validation_error(c), "ok");
+}
+
 TEST(ConfigValidation, MaxBatchBytesWhoseSumsWrapIsRefused) {
   constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
   Config c = valid_config();

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "message/json_validation.hpp"
 #include "spool/arena_file.hpp"
 #include "spool/format.hpp"
 
@@ -121,7 +122,7 @@ ArenaReport inspect_arena(std::filesystem::path const& path) {
     return report;
   }
   report.file_bytes = bytes.size();
-  format::ArenaScan const scan = format::scan_arena(bytes);
+  format::ArenaScan const scan = format::scan_arena(bytes, detail::is_valid_json);
   report.damaged = scan.corrupt;
   if (scan.newer_version) {
     report.state = FileState::newer_version;

@@ -1,7 +1,8 @@
 // Settling a spooled batch's records (IntakeConsumer::settle): in order, the block's settled
 // prefix (consumed_end) moves past them and no frame is touched; out of order, each frame is
 // marked. Either way recovery (scan_arena over the arena's bytes) finds exactly the records
-// not yet settled. Blocks live in an arena image in memory, laid out as the arena file is.
+// not yet settled. Blocks live in an arena image in memory, laid out as the arena file is:
+// with checked records (an arena mapped from the disk) and unchecked ones (a live arena).
 
 #include <gtest/gtest.h>
 
@@ -33,19 +34,22 @@ struct FreeDeleter {
   void operator()(char* p) const noexcept { std::free(p); }
 };
 
-class SettleTest : public ::testing::Test {
+class SettleTest : public ::testing::TestWithParam<bool> {
  protected:
   SettleTest() : file_(static_cast<char*>(std::aligned_alloc(page, allocated_bytes))) {
     std::memset(file_.get(), 0, allocated_bytes);
-    spool::write_arena_header(file_.get(), static_cast<std::uint32_t>(stride), slots, 0);
+    bool const checked = GetParam();
+    spool::write_arena_header(file_.get(), static_cast<std::uint32_t>(stride), slots, 0,
+                              checked ? 0 : spool::arena_flag_live);
     IntakeOptions o;
     o.block_capacity = block_capacity;
     o.max_blocks = slots;
     o.max_message_bytes = 2048;
     o.backpressure = Backpressure::fail;
     o.enqueue_timeout = 10ms;
-    o.arena = BlockArena{file_.get() + spool::arena_header_bytes, stride, slots};
+    o.arena = BlockArena{file_.get() + spool::arena_header_bytes, stride, slots, nullptr, &epoch_};
     o.record_frame = spool::record_frame_bytes;
+    o.checksum_records = checked;
     static std::atomic<std::uint64_t> next_id{(std::uint64_t{1} << 61) + 1};
     intake_ = std::make_unique<Intake>(next_id++, o);
     consumer_ = std::make_unique<IntakeConsumer>(*intake_);
@@ -84,12 +88,13 @@ class SettleTest : public ::testing::Test {
   }
 
   std::unique_ptr<char, FreeDeleter> file_;
+  std::atomic<std::uint32_t> epoch_{0};
   std::unique_ptr<Intake> intake_;
   std::unique_ptr<IntakeConsumer> consumer_;
   Record records_[8];
 };
 
-TEST_F(SettleTest, InOrderBatchesMoveTheSettledPrefixOutOfOrderOnesMarkTheirFrames) {
+TEST_P(SettleTest, InOrderBatchesMoveTheSettledPrefixOutOfOrderOnesMarkTheirFrames) {
   std::vector<std::string> sent;
   for (int i = 0; i < 6; ++i) {
     sent.push_back(R"({"n":)" + std::to_string(i) + R"(,"pad":"record-)" + std::string(i * 3, 'x') + R"("})");
@@ -118,7 +123,7 @@ TEST_F(SettleTest, InOrderBatchesMoveTheSettledPrefixOutOfOrderOnesMarkTheirFram
   EXPECT_TRUE(recovered().empty()) << "every record settled once, none recovered";
 }
 
-TEST_F(SettleTest, ASingleRecordRunAtTheStartOfTheBlockMovesThePrefixPastIt) {
+TEST_P(SettleTest, ASingleRecordRunAtTheStartOfTheBlockMovesThePrefixPastIt) {
   push(R"({"only":1})");
   push(R"({"second":2})");
   ASSERT_EQ(consumer_->take(records_, 8), 2u);
@@ -126,6 +131,9 @@ TEST_F(SettleTest, ASingleRecordRunAtTheStartOfTheBlockMovesThePrefixPastIt) {
   EXPECT_EQ(records_[0].block->consumed_end.load(), frame_offset(1));
   EXPECT_EQ(recovered(), std::vector<std::string>{R"({"second":2})"});
 }
+
+INSTANTIATE_TEST_SUITE_P(Records, SettleTest, ::testing::Values(true, false),
+                         [](auto const& param_info) { return param_info.param ? "checked" : "unchecked"; });
 
 }  // namespace
 }  // namespace htevents::inline v0::detail

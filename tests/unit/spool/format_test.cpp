@@ -37,16 +37,20 @@ std::uint32_t read_u32(std::string_view bytes, std::size_t at) {
 
 TEST(SpoolFormat, WritesHeadersLittleEndian) {
   std::string arena(arena_header_bytes, 'x');
-  write_arena_header(arena.data(), 0x01020304U, 7, 0x1122334455667788);
+  write_arena_header(arena.data(), 0x01020304U, 7, 0x1122334455667788, arena_flag_live);
   EXPECT_EQ(arena.substr(0, 8), "HTEVARN1");
-  EXPECT_EQ(arena.substr(arena_off_version, 4), std::string("\x01\0\0\0", 4));
+  EXPECT_EQ(arena.substr(arena_off_version, 4), std::string("\x02\0\0\0", 4));
   EXPECT_EQ(arena.substr(arena_off_slot_bytes, 4), "\x04\x03\x02\x01");
+  EXPECT_EQ(arena.substr(arena_off_flags, 4), std::string("\x01\0\0\0", 4));
   EXPECT_EQ(arena.substr(arena_off_created_ms, 8), "\x88\x77\x66\x55\x44\x33\x22\x11");
   EXPECT_EQ(arena.find('x'), std::string::npos) << "the whole header is written";
+  clear_live_flag(arena.data());
+  EXPECT_EQ(arena.substr(arena_off_flags, 4), std::string(4, '\0')) << "the disk copy's header";
 
   std::string segment(segment_header_bytes, 'x');
   write_segment_header(segment.data(), 0x0102, 5);
   EXPECT_EQ(segment.substr(0, 8), "HTEVSEG1");
+  EXPECT_EQ(segment.substr(segment_off_version, 4), std::string("\x01\0\0\0", 4));
   EXPECT_EQ(segment.substr(segment_off_sequence, 8), std::string("\x02\x01\0\0\0\0\0\0", 8));
   EXPECT_EQ(segment.find('x'), std::string::npos);
 
@@ -70,6 +74,34 @@ TEST(SpoolFormat, RecordFrameHoldsLengthAndSeededCrc) {
   write_record_frame(frame.data(), 7, record_seed(3));
   EXPECT_EQ(read_u32(frame, 0), 7U);
   EXPECT_EQ(read_u32(frame, 4), crc32c("payload", 7, record_seed(3)));
+}
+
+TEST(SpoolFormat, UncheckedFrameHoldsTheFlaggedLengthAndTheSeedAsOneWord) {
+  alignas(8) char frame[16] = {};
+  write_unchecked_record_frame(frame, 7, 0xA1B2C3D4U);
+  EXPECT_EQ(read_u32(std::string_view(frame, 8), 0), 7U | record_unchecked);
+  EXPECT_EQ(read_u32(std::string_view(frame, 8), 4), 0xA1B2C3D4U);
+  EXPECT_EQ(frame_payload_length(frame), 7U);
+  settle_record_frame(frame);
+  EXPECT_EQ(read_u32(std::string_view(frame, 8), 4), ~0xA1B2C3D4U) << "settled: the seed's complement";
+  EXPECT_EQ(frame_payload_length(frame), 7U);
+  // The sync epoch's two low bits go between the flag and the length; the length is unchanged.
+  write_unchecked_record_frame(frame, max_record_bytes, 0xA1B2C3D4U, 6);
+  EXPECT_EQ(read_u32(std::string_view(frame, 8), 0), record_unchecked | 2U << record_epoch_shift | max_record_bytes);
+  EXPECT_EQ(frame_payload_length(frame), max_record_bytes);
+}
+
+TEST(SpoolFormat, RecordsFollowEachOtherAtAlignedOffsets) {
+  EXPECT_EQ(align_record(0), 0U);
+  EXPECT_EQ(align_record(1), 8U);
+  EXPECT_EQ(align_record(8), 8U);
+  EXPECT_EQ(align_record(17), 24U);
+  ArenaImage arena(slot_bytes, 1);
+  arena.open_slot(0, 1);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(arena.append(0, event(i) + std::string(i, 'x')) % record_align, 0U) << i;
+  ArenaScan const scan = scan_arena(arena.bytes());
+  EXPECT_EQ(scan.records.size(), 12U);
+  EXPECT_EQ(scan.corrupt, 0U);
 }
 
 // --- arena ---
@@ -237,7 +269,7 @@ TEST(ArenaScan, NewerVersionIsLeftAlone) {
   ArenaImage arena(slot_bytes, 1);
   arena.open_slot(0, 1);
   arena.append(0, event(0));
-  arena.bytes()[arena_off_version] = static_cast<char>(format_version + 1);
+  arena.bytes()[arena_off_version] = static_cast<char>(arena_format_version + 1);
   ArenaScan const scan = scan_arena(arena.bytes());
   EXPECT_TRUE(scan.newer_version);
   EXPECT_FALSE(scan.usable);
@@ -264,6 +296,125 @@ TEST(ArenaScan, HugeSlotCountDoesNotReadPastTheFile) {
   ArenaScan const scan = scan_arena(arena.bytes());
   EXPECT_EQ(payloads(scan), std::vector<std::string>{event(0)});
   EXPECT_EQ(scan.corrupt, 1U);
+}
+
+TEST(ArenaScan, AVersion1ArenaIsNotRead) {
+  ArenaImage arena(slot_bytes, 1);
+  arena.open_slot(0, 1);
+  arena.append(0, event(0));
+  arena.bytes()[arena_off_version] = 1;
+  ArenaScan const scan = scan_arena(arena.bytes());
+  EXPECT_FALSE(scan.usable);
+  EXPECT_FALSE(scan.newer_version);
+  EXPECT_EQ(scan.corrupt, 1U);
+}
+
+// --- unchecked records (a live arena in memory, and the disk copy the sync makes of it) ---
+
+bool is_object(std::string_view payload) noexcept { return payload.starts_with('{') && payload.ends_with('}'); }
+
+constexpr std::uint32_t live = arena_flag_live;
+
+TEST(ArenaScan, UncheckedRecordsAreRecordsInALiveArenaAndSettledOnesAreSkipped) {
+  ArenaImage arena(slot_bytes, 1, 0, live);
+  arena.open_slot(0, 3);
+  std::vector<std::uint32_t> at;
+  for (int i = 0; i < 4; ++i) at.push_back(arena.append_unchecked(0, event(i), static_cast<std::uint32_t>(i)));
+  settle_record_frame(arena.data(0) + at[1]);
+  arena.append(0, event(4));  // a checked record among them reads as well
+  ArenaScan const scan = scan_arena(arena.bytes(), is_object);
+  EXPECT_EQ(scan.corrupt, 0U);
+  EXPECT_EQ(payloads(scan), (std::vector<std::string>{event(0), event(2), event(3), event(4)}));
+  arena.set_consumed_end(0, at[3]);
+  EXPECT_EQ(payloads(scan_arena(arena.bytes(), is_object)), (std::vector<std::string>{event(3), event(4)}));
+}
+
+// Without the live flag (a disk copy, or an arena mapped from the disk) an unchecked record
+// that is not settled cannot be told from damage: it is not sent. A settled one is skipped by
+// its length, so that the checked records after it are read.
+TEST(ArenaScan, OutsideALiveArenaOnlySettledUncheckedRecordsAreRead) {
+  ArenaImage arena(slot_bytes, 1);
+  arena.open_slot(0, 3);
+  std::uint32_t const settled = arena.append_unchecked(0, event(0));
+  settle_record_frame(arena.data(0) + settled);
+  arena.append(0, event(1));
+  arena.append_unchecked(0, event(2));
+  arena.append(0, event(3));
+  ArenaScan const scan = scan_arena(arena.bytes(), is_object);
+  EXPECT_EQ(payloads(scan), (std::vector<std::string>{event(1), event(3)}));
+  EXPECT_EQ(scan.corrupt, 1U) << "the unsettled unchecked record, followed by a verified one";
+}
+
+TEST(ArenaScan, UncheckedRecordsOfAnEarlierGenerationAreNeitherReturnedNorDamage) {
+  ArenaImage arena(slot_bytes, 1, 0, live);
+  arena.open_slot(0, 5);
+  for (int i = 0; i < 6; ++i) arena.append_unchecked(0, event(100 + i));
+  arena.open_slot(0, 6);
+  arena.append_unchecked(0, event(200));
+  ArenaScan const scan = scan_arena(arena.bytes(), is_object);
+  EXPECT_EQ(scan.corrupt, 0U);
+  EXPECT_EQ(payloads(scan), std::vector<std::string>{event(200)});
+}
+
+TEST(ArenaScan, AnUncheckedRecordThePayloadCheckRefusesIsCountedAndTheNextOneRead) {
+  ArenaImage arena(slot_bytes, 1, 0, live);
+  arena.open_slot(0, 1);
+  arena.append_unchecked(0, event(0));
+  std::uint32_t const bad = arena.append_unchecked(0, event(1));
+  arena.append_unchecked(0, event(2));
+  arena.data(0)[bad + record_frame_bytes] = 'X';  // no longer an object
+  ArenaScan const scan = scan_arena(arena.bytes(), is_object);
+  EXPECT_EQ(scan.corrupt, 1U);
+  EXPECT_EQ(payloads(scan), (std::vector<std::string>{event(0), event(2)}));
+}
+
+// What the sync does on the way to the disk (ArenaFile::sync): each whole unsettled record's
+// frame (frame_kind) becomes a checked one (checked_frame_word), a settled one stays as it is;
+// the copy, without the live flag, reads back as the live arena did.
+TEST(ArenaScan, TheSyncsCheckedFramesReadBackWithoutTheLiveFlag) {
+  ArenaImage arena(slot_bytes, 1, 0, live);
+  arena.open_slot(0, 9);
+  std::uint32_t const seed = record_seed(9);
+  std::vector<std::uint32_t> at;
+  for (int i = 0; i < 5; ++i) {
+    at.push_back(arena.append_unchecked(0, event(i * 1000 + i), static_cast<std::uint32_t>(i)));
+  }
+  settle_record_frame(arena.data(0) + at[2]);
+  std::string const live_bytes = arena.bytes();
+
+  char* const data = arena.data(0);
+  std::size_t const data_bytes = slot_bytes - block_header_bytes;
+  std::size_t off = 0;
+  int records = 0, settled = 0;
+  for (;;) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data + off, sizeof word);
+    std::uint32_t length = 0, epoch = 0;
+    FrameKind const kind = frame_kind(word, seed, data_bytes - off, length, epoch);
+    if (kind == FrameKind::none) break;
+    EXPECT_EQ(epoch, static_cast<std::uint32_t>(records + settled) % 4) << "the epoch it was written in";
+    EXPECT_EQ(frame_payload_length(data + off), length);
+    (kind == FrameKind::record ? records : settled) += 1;
+    if (kind == FrameKind::record) {
+      word = checked_frame_word(length, data + off + record_frame_bytes, seed);
+      std::memcpy(data + off, &word, sizeof word);
+    }
+    off = align_record(static_cast<std::uint32_t>(off + record_frame_bytes + length));
+  }
+  EXPECT_EQ(records, 4);
+  EXPECT_EQ(settled, 1);
+  EXPECT_EQ(off, arena.write_position(0)) << "the walk stops at the first frame not written";
+  clear_live_flag(arena.bytes().data());
+  ArenaScan const disk = scan_arena(arena.bytes(), is_object);
+  EXPECT_EQ(disk.corrupt, 0U);
+  EXPECT_EQ(payloads(disk), payloads(scan_arena(live_bytes, is_object)));
+  EXPECT_EQ(disk.records.size(), 4U);
+  std::uint32_t length = 0, epoch = 0;
+  std::uint64_t stale = frame_word(7U | record_unchecked, record_seed(8));
+  EXPECT_EQ(frame_kind(stale, seed, data_bytes, length, epoch), FrameKind::none) << "another generation's";
+  EXPECT_EQ(frame_kind(frame_word(7, seed), seed, data_bytes, length, epoch), FrameKind::none) << "a checked frame";
+  EXPECT_EQ(frame_kind(frame_word(7U | record_unchecked, seed), seed, 14, length, epoch), FrameKind::none)
+      << "longer than the block's rest";
 }
 
 // --- segments ---
@@ -368,7 +519,7 @@ TEST_F(SegmentScanTest, SettlingDoesNotBreakTheChecksum) {
 }
 
 TEST_F(SegmentScanTest, NewerVersionIsLeftAlone) {
-  segment_.bytes()[segment_off_version] = static_cast<char>(format_version + 1);
+  segment_.bytes()[segment_off_version] = static_cast<char>(segment_format_version + 1);
   SegmentScan const scan = scan_segment(segment_.bytes());
   EXPECT_TRUE(scan.newer_version);
   EXPECT_FALSE(scan.usable);
