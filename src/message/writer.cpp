@@ -50,7 +50,7 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   if (open(has_head, wire::max_head_prefix + max_json_string_size(head.size()))) {
     // identify has no head; page and screen write their optional name only when given.
     char* const p = write_head_prefix(cur_, type, has_head);
-    cur_ = type != MessageType::identify && has_head ? write_json_string_inline(p, head) : p;
+    cur_ = has_head ? write_json_string_inline(p, head) : p;  // identify passes no head
   } else if (owner_) {
     open_slow(head);
   }
@@ -90,12 +90,11 @@ bool WriterCore::open(bool has_head, std::size_t room) noexcept {
 
 void WriterCore::open_slow(std::string_view head) noexcept {
   MessageArena out(client_->intake(), *producer_);
-  out.raw(wire::head(type_));
-  // track, group and alias: the prefix ends with the head's key. page and screen: the name is
-  // optional. identify: no head.
-  bool const head_is_name = type_ == MessageType::page || type_ == MessageType::screen;
-  if (head_is_name && !head.empty()) out.raw(wire::name_key);
-  if (type_ != MessageType::identify && (!head_is_name || !head.empty())) out.string(head);
+  bool const has_head = !head.empty();
+  if (char* p = out.reserve(wire::max_head_prefix)) out.advance(write_head_prefix(p, type_, has_head));
+  // identify passes no head; page and screen write their optional name only when given;
+  // track, group and alias never get here without one (head_status).
+  if (has_head) out.string(head);
   keep(out);
 }
 

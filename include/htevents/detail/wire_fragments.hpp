@@ -36,18 +36,6 @@ inline constexpr std::string_view properties_open = R"(,"properties":{)";
 inline constexpr std::string_view traits_open = R"(,"traits":{)";
 inline constexpr std::size_t max_fields_open = std::max(properties_open.size(), traits_open.size());
 
-constexpr std::string_view head(MessageType type) noexcept {
-  switch (type) {
-    case MessageType::identify: return identify_head;
-    case MessageType::track: return track_head;
-    case MessageType::page: return page_head;
-    case MessageType::screen: return screen_head;
-    case MessageType::group: return group_head;
-    case MessageType::alias: return alias_head;
-  }
-  return {};
-}
-
 // The longest head prefix of any type (page and screen: with the name key).
 inline constexpr std::size_t max_head_prefix =
     std::max({identify_head.size(), track_head.size(), page_head.size() + name_key.size(),

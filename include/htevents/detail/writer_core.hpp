@@ -231,13 +231,7 @@ class WriterCore {
       *p++ = ',';
     } else {
       // Fixed-size copies (wire::fields_open(type_) has a run-time size: a memcpy call).
-      if (wire::has_traits(type_)) {
-        std::memcpy(p, wire::traits_open.data(), wire::traits_open.size());
-        p += wire::traits_open.size();
-      } else {
-        std::memcpy(p, wire::properties_open.data(), wire::properties_open.size());
-        p += wire::properties_open.size();
-      }
+      p = wire::has_traits(type_) ? copy_fragment(p, wire::traits_open) : copy_fragment(p, wire::properties_open);
       fields_open_ = true;
     }
     p = write_key(p, key);
