@@ -72,15 +72,30 @@ std::uint64_t accept_and_die(Config const& config, std::uint64_t events) {
   return accept_and_die(config, events, [] {});
 }
 
+std::string file_bytes(fs::path const& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 // Records the disk copy of the arena (`arena` in a client directory under `spool_dir`) holds.
 std::size_t records_on_disk(std::string const& spool_dir) {
   for (auto const& e : fs::recursive_directory_iterator(spool_dir)) {
-    if (e.path().filename() != "arena") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::string const bytes((std::istreambuf_iterator<char>(in)), {});
-    return detail::spool::scan_arena(bytes).records.size();
+    if (e.path().filename() == "arena") return detail::spool::scan_arena(file_bytes(e.path())).records.size();
   }
   return 0;
+}
+
+// A child accepts `events` into an arena synced every 20 ms and dies once a sync has copied
+// every one of them to the disk copy (looked at, not waited for by time). Returns how many it
+// got ok for.
+std::uint64_t accept_sync_and_die(std::string const& spool_dir, std::string const& memory_dir, std::uint64_t events) {
+  Config config = arena_only(spool_dir, memory_dir);
+  config.spool_sync_interval = 20ms;
+  return accept_and_die(config, events, [&] {
+    for (int tries = 0; tries < 60'000 && records_on_disk(spool_dir) < events; ++tries) {
+      std::this_thread::sleep_for(1ms);
+    }
+  });
 }
 
 // The next client on the same directories: what it recovers and delivers.
@@ -153,14 +168,7 @@ TEST_F(SpoolMemoryArena, AKilledProcessIsRecoveredFromTheLiveCopy) {
 // An OS crash empties the tmpfs: what the last sync copied to the spool directory is
 // recovered; what was accepted after it is what promise 2 allows to lose.
 TEST_F(SpoolMemoryArena, AfterTheMemoryFileSystemIsGoneTheSyncedDiskCopyIsRecovered) {
-  Config config = arena_only(spool_.path.string(), memory_.path.string());
-  config.spool_sync_interval = 20ms;
-  // Dies once a sync has copied every event to the disk copy (looked at, not waited for by time).
-  std::uint64_t const accepted = accept_and_die(config, 1'000, [&] {
-    for (int tries = 0; tries < 60'000 && records_on_disk(spool_.path.string()) < 1'000; ++tries) {
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  std::uint64_t const accepted = accept_sync_and_die(spool_.path.string(), memory_.path.string(), 1'000);
   ASSERT_EQ(accepted, 1'000u);
   for (auto const& live : files_in(memory_.path)) fs::remove(live);  // "reboot"
 
@@ -176,21 +184,11 @@ TEST_F(SpoolMemoryArena, AfterTheMemoryFileSystemIsGoneTheSyncedDiskCopyIsRecove
 // not say live, so an unchecked one would not be read there at all).
 TEST_F(SpoolMemoryArena, TheLiveCopyHoldsUncheckedRecordsAndTheSyncChecksumsTheDiskCopys) {
   namespace spool = detail::spool;
-  Config config = arena_only(spool_.path.string(), memory_.path.string());
-  config.spool_sync_interval = 20ms;
-  std::uint64_t const accepted = accept_and_die(config, 1'000, [&] {
-    for (int tries = 0; tries < 60'000 && records_on_disk(spool_.path.string()) < 1'000; ++tries) {
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  std::uint64_t const accepted = accept_sync_and_die(spool_.path.string(), memory_.path.string(), 1'000);
   ASSERT_EQ(accepted, 1'000u);
-  auto read = [](fs::path const& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  };
   auto const live_files = files_in(memory_.path);
   ASSERT_EQ(live_files.size(), 1u);
-  std::string const live = read(live_files[0]);
+  std::string const live = file_bytes(live_files[0]);
   auto flags = [](std::string const& bytes) {
     std::uint32_t v = 0;
     std::memcpy(&v, bytes.data() + spool::arena_off_flags, sizeof v);
@@ -209,7 +207,7 @@ TEST_F(SpoolMemoryArena, TheLiveCopyHoldsUncheckedRecordsAndTheSyncChecksumsTheD
 
   std::string disk;
   for (auto const& file : files_in(spool_.path)) {
-    if (file.filename() == "arena") disk = read(file);
+    if (file.filename() == "arena") disk = file_bytes(file);
   }
   ASSERT_FALSE(disk.empty());
   EXPECT_EQ(flags(disk), 0u);
