@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 // collector slow enough that records wait several syncs (so the sync copies many of them)
 // while others settle and free their blocks. (Not four blocks: four producers that each fill
 // the block they hold then wait for another, with none free, wait until enqueue_timeout,
-// spool or not: a limit of the intake noted in docs/durability.md.)
+// spool or not: a limit of the intake noted in docs/lifecycle.md, "Thread counts".)
 Config busy_spool(collector::Collector const& collector, std::string const& dir) {
   Config config = local_config(collector);
   config.spool_dir = dir;
