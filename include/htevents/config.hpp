@@ -133,9 +133,10 @@ struct Config {
   /// while the client runs. Its file outlives a crash of the process (the next client adopts
   /// it), and since memory pages are never written back, enqueue takes no page faults on it;
   /// within every spool_sync_interval the arena's records not yet settled are copied (and
-  /// checksummed) to spool_dir, for an OS crash. Empty, not a tmpfs, or without room for max_queue_bytes: the arena
-  /// file in spool_dir is mapped directly instead (logged at info; about 20% more client CPU on ext4,
-  /// docs/durability.md). The file is named after the client's spool subdirectory, 0600.
+  /// checksummed) to spool_dir, for an OS crash. Empty, not a tmpfs, or without room for
+  /// max_queue_bytes: the arena file in spool_dir is mapped directly instead (logged at info;
+  /// about 20% more client CPU on ext4, docs/durability.md). The file is named after the
+  /// client's spool subdirectory, 0600.
   std::string spool_memory_dir{"/dev/shm"};
 
   // --- beyond api.md ---

@@ -9,8 +9,14 @@
 #include <string_view>
 
 #include "batch/envelope.hpp"
+#include "spool/format.hpp"
 
 namespace htevents::inline v0 {
+
+// A spooled message's record, with its block's envelope room and rounding, must fit a frame's
+// length field.
+static_assert(detail::max_spooled_message_bytes + 2 * 4096 <= detail::spool::max_record_bytes);
+
 namespace detail {
 namespace {
 

@@ -32,15 +32,11 @@ struct alignas(cache_line) Block {
   // Records before this data offset are settled: delivered, failed, or in a segment.
   std::atomic<std::uint32_t> consumed_end{0};
   std::uint32_t seed = 0;  // the records' checksum seed for this generation
-  // Set when the producer moves on from the block: the end of its records (0: still being
-  // written, or taken from an idle producer). The spool's sync copies a block's new bytes only.
-  std::atomic<std::uint32_t> filled_end{0};
 
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
 static_assert(sizeof(Block) == cache_line, "message bytes start on their own cache line");
-static_assert(offsetof(Block, generation) == 40 && offsetof(Block, consumed_end) == 48 && offsetof(Block, seed) == 52 &&
-                  offsetof(Block, filled_end) == 56,
+static_assert(offsetof(Block, generation) == 40 && offsetof(Block, consumed_end) == 48 && offsetof(Block, seed) == 52,
               "the arena slot header layout (spool/format.hpp: slot_off_*)");
 
 // One queued message: 16 bytes in the ring.

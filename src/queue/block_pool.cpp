@@ -74,7 +74,6 @@ Block* BlockPool::pop_locked() noexcept {
     block->generation.store(0, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
     block->consumed_end.store(0, std::memory_order_relaxed);
-    block->filled_end.store(0, std::memory_order_relaxed);
     block->seed = spool::record_seed(generation_ + 1);
     std::atomic_signal_fence(std::memory_order_seq_cst);
     block->generation.store(++generation_, std::memory_order_release);  // the sync reads the seed after it

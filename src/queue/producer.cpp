@@ -165,7 +165,6 @@ void ProducerRegistry::retire_block(Producer& producer) noexcept {
   Block* block = producer.block.load(std::memory_order_relaxed);
   if (block == nullptr) return;
   std::int64_t const pushed = producer.block_records.load(std::memory_order_relaxed);
-  block->filled_end.store(producer.pos, std::memory_order_release);  // its records are all written
   producer.block.store(nullptr, std::memory_order_relaxed);
   producer.pos = 0;
   producer.block_records.store(0, std::memory_order_relaxed);

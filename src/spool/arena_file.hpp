@@ -9,11 +9,11 @@
 // page_mkwrite. With the arena mapped from ext4 directly, producers and the sender took
 // +44,000 faults per million events, 1.24x client CPU.) Producers write unchecked records there
 // (a process death cannot tear a record whose frame was stored: the frame is one aligned word,
-// stored after the payload). Every sync copies each record once, the first time it finds it
-// whole, to `arena` in the client's spool directory, checksummed on the way, and fdatasyncs
-// it: an OS crash or power loss, which empties the tmpfs, loses at most one sync interval. A
-// record settled before a sync finds it is never checksummed at all: on a healthy endpoint,
-// almost every record.
+// stored after the payload). The sync, every half interval, copies each record once, once it
+// was written before the previous sync began, to `arena` in the client's spool directory,
+// checksummed on the way, and fdatasyncs it: an OS crash or power loss, which empties the
+// tmpfs, loses at most one sync interval. A record settled before then is never read by the
+// sync at all: on a healthy endpoint, almost every record.
 //
 // Direct (fallback): `arena` in the spool directory is mapped and its slots in use msynced.
 //

@@ -86,8 +86,9 @@ Frame read_frame(std::string_view data, std::size_t off, std::uint32_t seed, boo
   return crc == ~stored ? Frame::settled : Frame::damaged;
 }
 
+// The next frame's offset (`off` and `length` are within a block: under 1 GiB).
 std::size_t after_record(std::size_t off, std::uint32_t length) noexcept {
-  return (off + record_frame_bytes + length + record_align - 1) & ~std::size_t{record_align - 1};
+  return align_record(static_cast<std::uint32_t>(off + record_frame_bytes + length));
 }
 
 // The unconsumed records of one block, from `from`. A damaged record is skipped (and counted)

@@ -64,7 +64,6 @@ inline constexpr std::size_t block_header_bytes = 64;
 inline constexpr std::size_t slot_off_generation = 40;    // u64, 0: never used
 inline constexpr std::size_t slot_off_consumed_end = 48;  // u32, data offset
 inline constexpr std::size_t slot_off_seed = 52;          // u32, record_seed(generation)
-inline constexpr std::size_t slot_off_filled_end = 56;    // u32, data offset; 0: being written (not read by recovery)
 inline constexpr std::size_t record_frame_bytes = 8;
 inline constexpr std::uint32_t record_align = 8;
 // An unchecked frame's length field: the flag, two bits of the sync epoch the record was
