@@ -1,6 +1,8 @@
 #include "message/message_arena.hpp"
 
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "message/json_time.hpp"
 #include "message/uuid.hpp"
@@ -18,15 +20,43 @@ char* MessageArena::grow(std::size_t n) noexcept {
     fail(Status::message_too_large);
     return nullptr;
   }
-  Block* fresh = intake_.next_block(producer_);
+  std::uint32_t const first = intake_.first_record_offset();
+  if (Block* fresh = intake_.try_next_block(producer_)) {
+    // Copy the draft before the old block is retired: once retired it may be reused at once.
+    if (used > 0) std::memcpy(fresh->data() + first, begin_, used);
+    intake_.retire_block(producer_);
+    return move_to(fresh, used);
+  }
+  if (!intake_.may_wait_for_block()) {
+    fail(intake_.closed() ? intake_.refusal() : Status::queue_full);
+    return nullptr;
+  }
+  // About to wait for room: the draft waits on the heap and the block goes back first. A block
+  // its owner keeps while it waits cannot come back however much of it the serializer has
+  // consumed; with every block held by a waiting thread, none would come back before
+  // enqueue_timeout (docs/lifecycle.md, "Thread counts"). A rare path: one copy out, one in.
+  std::unique_ptr<char[]> parked;
+  if (used > 0) {
+    parked.reset(new (std::nothrow) char[used]);
+    if (parked != nullptr) std::memcpy(parked.get(), begin_, used);
+  }
+  bool const gave_up_block = used == 0 || parked != nullptr;  // no memory: wait with the block
+  if (gave_up_block) {
+    intake_.retire_block(producer_);
+    begin_ = cur_ = end_ = nullptr;  // the block is no longer ours: nothing may write to it
+  }
+  Block* fresh = intake_.wait_for_block(producer_);
   if (fresh == nullptr) {
     fail(intake_.closed() ? intake_.refusal() : Status::queue_full);
     return nullptr;
   }
-  // Copy the draft before the old block is retired: once retired it may be reused at once.
+  if (used > 0) std::memcpy(fresh->data() + first, gave_up_block ? parked.get() : begin_, used);
+  if (!gave_up_block) intake_.retire_block(producer_);
+  return move_to(fresh, used);
+}
+
+char* MessageArena::move_to(Block* fresh, std::size_t used) noexcept {
   std::uint32_t const first = intake_.first_record_offset();
-  if (used > 0) std::memcpy(fresh->data() + first, begin_, used);
-  intake_.retire_block(producer_);
   producer_.block.store(fresh, std::memory_order_relaxed);
   producer_.pos = first;
   begin_ = fresh->data() + first;

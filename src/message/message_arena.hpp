@@ -95,6 +95,9 @@ class MessageArena {
 
  private:
   char* grow(std::size_t n) noexcept;
+  // The draft's first `used` bytes are at the fresh block's first record: it becomes the
+  // producer's block, and the cursor's.
+  char* move_to(Block* fresh, std::size_t used) noexcept;
 
   Intake& intake_;
   Producer& producer_;

@@ -30,7 +30,7 @@ Intake::Intake(std::uint64_t client_id, IntakeOptions const& options)
       blocks_(options.block_capacity, options.max_blocks, options.arena),
       producers_(ring_, blocks_) {}
 
-Block* Intake::next_block(Producer& producer) noexcept {
+Block* Intake::try_next_block(Producer& producer) noexcept {
   // A block's worth of records arrived: a consumer napping with a batch open may close it.
   if (consumer_napping_.load(std::memory_order_relaxed)) consumer_wakeup_.signal();
   Block* block = blocks_.try_acquire();
@@ -40,26 +40,31 @@ Block* Intake::next_block(Producer& producer) noexcept {
     consumer_wakeup_.signal();
     if (producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
   }
-  if (block == nullptr && !in_callback() && !closed_.load(std::memory_order_relaxed)) {
-    auto const deadline = deadline_after(options_.enqueue_timeout);
-    switch (options_.backpressure) {
-      case Backpressure::block:
-        // stop() interrupts the wait. The consumer reclaims idle threads' blocks for waiters
-        // (IntakeConsumer::reclaim_for_waiters): signalled above, it looks on every round.
-        block = blocks_.acquire_until(deadline);
-        break;
-      case Backpressure::drop_oldest:
-        // Ask the consumer to evict, and look again every millisecond until the deadline.
-        while (block == nullptr && !blocks_.interrupted() && std::chrono::steady_clock::now() < deadline) {
-          blocks_.starved.store(true, std::memory_order_release);
-          consumer_wakeup_.signal();
-          block = blocks_.acquire_until(
-              std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
-          if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
-        }
-        break;
-      case Backpressure::drop_newest:
-      case Backpressure::fail: break;
+  if (block != nullptr) block->owner = &producer;
+  return block;
+}
+
+bool Intake::may_wait_for_block() const noexcept {
+  if (in_callback() || closed_.load(std::memory_order_relaxed)) return false;
+  return options_.backpressure == Backpressure::block || options_.backpressure == Backpressure::drop_oldest;
+}
+
+Block* Intake::wait_for_block(Producer& producer) noexcept {
+  if (!may_wait_for_block()) return nullptr;
+  auto const deadline = deadline_after(options_.enqueue_timeout);
+  Block* block = nullptr;
+  if (options_.backpressure == Backpressure::block) {
+    // stop() interrupts the wait. The consumer reclaims idle threads' blocks for waiters
+    // (IntakeConsumer::reclaim_for_waiters): signalled by try_next_block, it looks on every round.
+    block = blocks_.acquire_until(deadline);
+  } else {
+    // drop_oldest: ask the consumer to evict, and look again every millisecond until the deadline.
+    while (block == nullptr && !blocks_.interrupted() && std::chrono::steady_clock::now() < deadline) {
+      blocks_.starved.store(true, std::memory_order_release);
+      consumer_wakeup_.signal();
+      block =
+          blocks_.acquire_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+      if (block == nullptr && producers_.reclaim_idle_blocks(producer) > 0) block = blocks_.try_acquire();
     }
   }
   if (block != nullptr) block->owner = &producer;

@@ -89,9 +89,17 @@ class Intake {
   Status refusal() const noexcept { return forked_.load(std::memory_order_relaxed) ? Status::forked : Status::closed; }
   // True in a child process forked while this intake existed.
   bool forked() const noexcept { return forked_.load(std::memory_order_relaxed); }
-  // A new arena block for `producer` after retiring its current one, under the backpressure
-  // policy: may wait (block, drop_oldest), never longer than enqueue_timeout.
-  Block* next_block(Producer& producer) noexcept;
+  // A new arena block for `producer`, without waiting: a free one, or one reclaimed from idle
+  // threads; nullptr when there is none.
+  Block* try_next_block(Producer& producer) noexcept;
+  // Whether wait_for_block() would wait: a waiting policy (block, drop_oldest), outside a
+  // callback, before close().
+  bool may_wait_for_block() const noexcept;
+  // A new arena block under the backpressure policy, waiting for one to come back (never longer
+  // than enqueue_timeout); nullptr at once when the policy does not wait. The caller should
+  // hold no block meanwhile (MessageArena::grow): a block held by a waiting thread never comes
+  // back, and when every block is held that way, every waiter waits out its timeout.
+  Block* wait_for_block(Producer& producer) noexcept;
   // Gives up the producer's current block (MessageArena moved its draft to a fresh one).
   void retire_block(Producer& producer) noexcept { producers_.retire_block(producer); }
   // Where the first record of a fresh block starts (after its frame, with a spool).

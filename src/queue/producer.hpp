@@ -69,14 +69,23 @@ inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexc
 // A reclaimer took the idle producer's block: forget it (the reclaimer retired it).
 void accept_reclaim(Producer& producer) noexcept;
 
+// settle_reclaim() once it saw a request: cancels it and keeps the block, or accepts that a
+// reclaimer took the block. Only `taken` means the block is gone: the reclaimer may also have
+// cancelled its own request (it saw `holding`) between settle_reclaim's load and the CAS here,
+// and then the block is still ours; forgetting it would lose it for good (its references would
+// never balance, and with every block lost that way the pool runs dry).
+inline void answer_reclaim(Producer& producer) noexcept {
+  std::uint8_t expected = Producer::reclaim_requested;
+  if (producer.reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel)) return;
+  if (expected == Producer::reclaim_taken) accept_reclaim(producer);
+}
+
 // The owner checks a reclaim request after raising `holding` (and its light_barrier()): keep
 // the block if the request can still be cancelled, else start without one.
 inline void settle_reclaim(Producer& producer) noexcept {
   if (producer.reclaim.load(std::memory_order_relaxed) == Producer::reclaim_none) [[likely]]
     return;
-  std::uint8_t expected = Producer::reclaim_requested;
-  if (producer.reclaim.compare_exchange_strong(expected, Producer::reclaim_none, std::memory_order_acq_rel)) return;
-  accept_reclaim(producer);
+  answer_reclaim(producer);
 }
 
 // The owner is about to touch its block (a writer opens).

@@ -32,6 +32,7 @@
 #include "support/client_fixture.hpp"
 #include "support/recorded_failure.hpp"
 #include "support/sanitized.hpp"
+#include "support/temp_dir.hpp"
 
 namespace htevents::testing {
 namespace {
@@ -329,6 +330,55 @@ TEST(Edges, FourThousandLiveThreadsAllDelivered) { many_live_threads(sanitized ?
 TEST(Edges, ManyLiveThreadsUnderDropOldestAllGetThrough) { many_live_threads(1500, 10, Backpressure::drop_oldest); }
 
 TEST(Edges, ManyLiveThreadsUnderFailPolicyAllGetThrough) { many_live_threads(1500, 10, Backpressure::fail); }
+
+// At least as many threads writing at once as the pool has blocks, each filling block after
+// block, under `block`. A thread whose block fills while the pool is empty must not sit on its
+// full block while it waits for another: when every block was held that way, none came back
+// and every thread waited out its enqueue_timeout into queue_full (docs/lifecycle.md).
+// With a spool, blocks come back later (after their batch's 2xx), the same holds.
+void as_many_writers_as_blocks(unsigned threads, bool spool = false) {
+  collector::Collector collector(collector::Options{});
+  Config config = local_config(collector);
+  TempDir dir;
+  if (spool) config.spool_dir = dir.path.string();
+  config.max_queue_bytes = 4 * 64 * 1024;  // the smallest pool: 4 blocks of 64 KiB
+  config.backpressure = Backpressure::block;
+  // Long enough to mean "wait for room" on a loaded CI machine; short enough that the stall
+  // fails the test instead of hanging it.
+  config.enqueue_timeout = std::chrono::seconds(20);
+  Client client(write_key, config);
+  constexpr std::uint64_t events_each = 4000;  // about 16 blocks' worth per thread
+  std::atomic<std::uint64_t> ok{0}, refused{0};
+  std::vector<std::thread> writers;
+  std::latch started(threads);
+  for (unsigned t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      started.arrive_and_wait();
+      for (std::uint64_t i = 0; i < events_each; ++i) {
+        std::uint64_t const id = t * 1'000'000 + i;
+        Status const s = (i % 2 == 0) ? client.enqueue(w1_event(id)) : send_w1_fast(client, id);
+        if (s != Status::ok) {
+          refused.fetch_add(1);
+          break;  // one refusal fails the test: the stall would repeat for every block
+        }
+        ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(refused.load(), 0u) << threads << " writers and 4 blocks: calls refused";
+  EXPECT_TRUE(client.close(60s));
+  Stats const s = client.stats();
+  EXPECT_EQ(s.enqueued, ok.load());
+  EXPECT_EQ(s.delivered, ok.load());
+  EXPECT_EQ(collector.stats().unique_message_ids, ok.load());
+}
+
+TEST(Edges, AsManyWritersAsBlocksAllGetOk) { as_many_writers_as_blocks(4); }
+
+TEST(Edges, TwiceAsManyWritersAsBlocksAllGetOk) { as_many_writers_as_blocks(8); }
+
+TEST(Edges, TwiceAsManyWritersAsSpooledBlocksAllGetOk) { as_many_writers_as_blocks(8, true); }
 
 // A user's thread_local whose destructor enqueues, while other threads start, exit and adopt
 // the producers of exited ones.

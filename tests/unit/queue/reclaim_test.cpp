@@ -78,6 +78,39 @@ TEST(Reclaim, LeavesAProducerThatHoldsItsBlock) {
   unhold_block(*busy);
 }
 
+// The owner saw a request (settle_reclaim's load), and before its CAS the reclaimer saw
+// `holding` and withdrew the request: the owner must keep its block. It used to take the failed
+// CAS for "taken" and forget the block unretired; its references never balanced and the block
+// never came back (found by Edges.AsManyWritersAsBlocksAllGetOk under ThreadSanitizer).
+TEST(Reclaim, ARequestWithdrawnBeforeTheOwnersAnswerLeavesTheBlockWithTheOwner) {
+  Pipeline p;
+  Producer* owner = p.registry.for_this_thread(p.id);
+  Block* held = give_block(p, *owner);
+  ASSERT_NE(held, nullptr);
+  owner->block_records.store(5);
+  owner->reclaim.store(Producer::reclaim_none);  // requested, then withdrawn by the reclaimer
+  answer_reclaim(*owner);
+  EXPECT_EQ(owner->block.load(), held) << "a withdrawn request took the block";
+  EXPECT_EQ(owner->block_records.load(), 5);
+  EXPECT_EQ(owner->reclaim.load(), Producer::reclaim_none);
+}
+
+TEST(Reclaim, TheOwnersAnswerCancelsARequestOrAcceptsATakenBlock) {
+  Pipeline p;
+  Producer* owner = p.registry.for_this_thread(p.id);
+  Block* held = give_block(p, *owner);
+  ASSERT_NE(held, nullptr);
+  owner->reclaim.store(Producer::reclaim_requested);
+  answer_reclaim(*owner);
+  EXPECT_EQ(owner->block.load(), held) << "a pending request is cancelled: the block stays";
+  EXPECT_EQ(owner->reclaim.load(), Producer::reclaim_none);
+  owner->reclaim.store(Producer::reclaim_taken);  // the reclaimer retired it meanwhile
+  answer_reclaim(*owner);
+  EXPECT_EQ(owner->block.load(), nullptr);
+  EXPECT_EQ(owner->reclaim.load(), Producer::reclaim_none);
+  p.pool.release(held);
+}
+
 TEST(Reclaim, ABlockWithUnconsumedRecordsReturnsWhenTheyAreConsumed) {
   Pipeline p;
   Producer* idle = p.registry.for_this_thread(p.id);
