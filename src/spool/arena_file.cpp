@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "queue/block.hpp"
+#include "spool/crc32c.hpp"
 #include "spool/format.hpp"
 #include "spool/spool_files.hpp"
 
@@ -165,6 +166,12 @@ int ArenaFile::sync_mapped(std::size_t header_bytes, std::size_t slot_stride, st
 std::uint32_t ArenaFile::stage_records(char const* slot, std::uint32_t seed, std::uint32_t from, std::uint32_t epoch,
                                        bool everything, std::size_t data_bytes) noexcept {
   char const* const data = slot + spool::block_header_bytes;
+  char* const staging = staging_.data();  // staging[off - from]: the copy of data[off]
+  // Unsettled records wait here for their checksum, three at a time (crc32c_three: three
+  // independent chains). A checked frame is only their staged copy's, so it can come last.
+  spool::CrcJob jobs[3];
+  char* frames[3];
+  std::size_t waiting = 0;
   std::size_t off = from;
   while (off + spool::record_frame_bytes <= data_bytes) {
     // Acquire: pairs with the producer's frame store, after its payload.
@@ -177,24 +184,37 @@ std::uint32_t ArenaFile::stage_records(char const* slot, std::uint32_t seed, std
     if (!everything && ((epoch - written) & 3U) < 2) break;
     std::size_t const end = off + spool::record_frame_bytes + length;
     std::size_t const next = std::min<std::size_t>(spool::align_record(static_cast<std::uint32_t>(end)), data_bytes);
-    char* const out = staging_.data() + (off - from);
+    char* const out = staging + (off - from);
     char* const payload = out + spool::record_frame_bytes;
-    // The padding to the next aligned frame: [off, next) is whole words, so zeroing its last
-    // word before the payload goes in zeroes the padding (one store, not a byte loop).
-    if (next - off >= 2 * spool::record_frame_bytes) {
-      std::memset(staging_.data() + (next - from) - spool::record_frame_bytes, 0, spool::record_frame_bytes);
-    }
+    // The padding to the next frame: a record has at least one byte, so [next - 8, next) is
+    // past the frame, and zeroing it before the payload goes in zeroes whatever of it is
+    // padding (one store, not a byte loop).
+    std::memset(staging + (next - from) - spool::record_frame_bytes, 0, spool::record_frame_bytes);
     if (kind == spool::FrameKind::record) {
-      // Unsettled: its payload, and the frame checksummed over it.
+      // Unsettled: its payload, and (below) the frame checksummed over it.
       std::memcpy(payload, data + off + spool::record_frame_bytes, length);
-      word = spool::checked_frame_word(length, payload, seed);
+      jobs[waiting] = {payload, length, seed, 0};
+      frames[waiting] = out;
+      if (++waiting == 3) {
+        spool::crc32c_three(jobs);
+        for (std::size_t j = 0; j < 3; ++j) {
+          std::uint64_t const checked = spool::frame_word(static_cast<std::uint32_t>(jobs[j].size), jobs[j].crc);
+          std::memcpy(frames[j], &checked, sizeof checked);
+        }
+        waiting = 0;
+      }
     } else {
       // Settled: its frame is enough (recovery skips it by its length); its payload is not
       // read, and the disk copy gets zeros instead.
       std::memset(payload, 0, length);
+      std::memcpy(out, &word, sizeof word);
     }
-    std::memcpy(out, &word, sizeof word);
     off = next;
+  }
+  for (std::size_t j = 0; j < waiting; ++j) {
+    std::uint64_t const checked = spool::checked_frame_word(static_cast<std::uint32_t>(jobs[j].size),
+                                                            static_cast<char const*>(jobs[j].data), seed);
+    std::memcpy(frames[j], &checked, sizeof checked);
   }
   return static_cast<std::uint32_t>(off);
 }

@@ -8,6 +8,7 @@
 // convention (~seed in, ~register out) once, so that crc32c(b, seed = crc32c(a)) == crc32c(a+b).
 #include "spool/crc32c.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
@@ -27,6 +28,7 @@ namespace htevents::inline v0::detail::spool {
 namespace {
 
 using Update = std::uint32_t (*)(std::uint32_t crc, unsigned char const* p, std::size_t n) noexcept;
+using Three = void (*)(CrcJob (&jobs)[3]) noexcept;
 
 // --- slicing-by-8: table k advances a byte that is followed by k more bytes ---
 using Tables = std::array<std::array<std::uint32_t, 256>, 8>;
@@ -179,6 +181,72 @@ __attribute__((target("sse4.2,pclmul"))) std::uint32_t sse42_pclmul_update(std::
   return static_cast<std::uint32_t>(a);
 }
 
+// One buffer's chain in sse42_three: where its words start, how many, its register.
+struct Chain {
+  unsigned char const* p;
+  std::size_t words;
+  std::uint64_t crc;
+};
+
+// Its odd bytes first (as sse42_update does); inlined, so the three chains stay in registers.
+__attribute__((target("sse4.2"), always_inline)) inline Chain start_chain(CrcJob const& job) noexcept {
+  auto const* bytes = static_cast<unsigned char const*>(job.data);
+  std::size_t const odd = job.size & 7U;
+  return {bytes + odd, job.size / 8, sse42_bytes(~job.seed, bytes, odd)};
+}
+
+// The words after the `done` that all three had, on its own: inline when they are few (records
+// of one workload differ by a few bytes), through `rest` (the multi-stream update) otherwise.
+template <Update rest>
+__attribute__((target("sse4.2"), always_inline)) inline std::uint32_t finish_chain(Chain chain,
+                                                                                   std::size_t done) noexcept {
+  std::size_t const left = chain.words - done;
+  unsigned char const* q = chain.p + 8 * done;
+  if (left >= three_way_min_words) return ~rest(static_cast<std::uint32_t>(chain.crc), q, 8 * left);
+  for (unsigned char const* const end = q + 8 * left; q != end; q += 8) chain.crc = _mm_crc32_u64(chain.crc, load64(q));
+  return ~static_cast<std::uint32_t>(chain.crc);
+}
+
+// Three buffers, one chain each: the words all three have, four of each per round (12 crc32,
+// their loads folded in, and 3 instructions of loop), then what is left of each on its own.
+template <Update rest>
+__attribute__((target("sse4.2"))) void sse42_three(CrcJob (&jobs)[3]) noexcept {
+  Chain a = start_chain(jobs[0]);
+  Chain b = start_chain(jobs[1]);
+  Chain c = start_chain(jobs[2]);
+  std::size_t const common = std::min({a.words, b.words, c.words});
+  std::ptrdiff_t const b_off = b.p - a.p;
+  std::ptrdiff_t const c_off = c.p - a.p;
+  unsigned char const* p = a.p;
+  unsigned char const* const end = p + 8 * common;
+  std::uint64_t ca = a.crc, cb = b.crc, cc = c.crc;
+  for (; end - p >= 32; p += 32) {
+    ca = _mm_crc32_u64(ca, load64(p));
+    cb = _mm_crc32_u64(cb, load64(p + b_off));
+    cc = _mm_crc32_u64(cc, load64(p + c_off));
+    ca = _mm_crc32_u64(ca, load64(p + 8));
+    cb = _mm_crc32_u64(cb, load64(p + b_off + 8));
+    cc = _mm_crc32_u64(cc, load64(p + c_off + 8));
+    ca = _mm_crc32_u64(ca, load64(p + 16));
+    cb = _mm_crc32_u64(cb, load64(p + b_off + 16));
+    cc = _mm_crc32_u64(cc, load64(p + c_off + 16));
+    ca = _mm_crc32_u64(ca, load64(p + 24));
+    cb = _mm_crc32_u64(cb, load64(p + b_off + 24));
+    cc = _mm_crc32_u64(cc, load64(p + c_off + 24));
+  }
+  for (; p != end; p += 8) {
+    ca = _mm_crc32_u64(ca, load64(p));
+    cb = _mm_crc32_u64(cb, load64(p + b_off));
+    cc = _mm_crc32_u64(cc, load64(p + c_off));
+  }
+  a.crc = ca;
+  b.crc = cb;
+  c.crc = cc;
+  jobs[0].crc = finish_chain<rest>(a, common);
+  jobs[1].crc = finish_chain<rest>(b, common);
+  jobs[2].crc = finish_chain<rest>(c, common);
+}
+
 #elif defined(HTEVENTS_CRC32C_ARM)
 
 std::uint32_t arm_update(std::uint32_t crc, unsigned char const* p, std::size_t n) noexcept {
@@ -205,8 +273,14 @@ std::uint32_t arm_update(std::uint32_t crc, unsigned char const* p, std::size_t 
 
 #endif
 
+// Anywhere without the x86 three-chain version: one buffer after the other.
+void three_in_turn(CrcJob (&jobs)[3]) noexcept {
+  for (CrcJob& job : jobs) job.crc = crc32c(job.data, job.size, job.seed);
+}
+
 struct Implementation {
   Update update;
+  Three three;
   std::string_view name;
 };
 
@@ -217,14 +291,16 @@ Implementation choose() noexcept {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("sse4.2")) {
     // Every x86-64 with SSE4.2 but the first Nehalems has PCLMULQDQ too.
-    if (__builtin_cpu_supports("pclmul")) return {sse42_pclmul_update, "sse4.2+pclmul"};
-    return {sse42_update, "sse4.2"};
+    if (__builtin_cpu_supports("pclmul")) {
+      return {sse42_pclmul_update, sse42_three<sse42_pclmul_update>, "sse4.2+pclmul"};
+    }
+    return {sse42_update, sse42_three<sse42_update>, "sse4.2"};
   }
 #elif defined(HTEVENTS_CRC32C_ARM)
   // __ARM_FEATURE_CRC32 says the build targets CPUs that have it: no run-time check.
-  return {arm_update, "armv8-crc"};
+  return {arm_update, three_in_turn, "armv8-crc"};
 #endif
-  return {table_update, "table"};
+  return {table_update, three_in_turn, "table"};
 }
 
 // Decided once (a static local: thread-safe); crc32c() reads the choice through `update_path`.
@@ -251,6 +327,8 @@ std::uint32_t choose_then_update(std::uint32_t crc, unsigned char const* p, std:
 std::uint32_t crc32c(void const* data, std::size_t size, std::uint32_t seed) noexcept {
   return ~update_path.load(std::memory_order_relaxed)(~seed, static_cast<unsigned char const*>(data), size);
 }
+
+void crc32c_three(CrcJob (&jobs)[3]) noexcept { implementation().three(jobs); }
 
 std::uint32_t crc32c_portable(void const* data, std::size_t size, std::uint32_t seed) noexcept {
   return ~table_update(~seed, static_cast<unsigned char const*>(data), size);

@@ -74,6 +74,34 @@ TEST(Crc32c, HardwareMatchesTableOnLongInputs) {
   }
 }
 
+// The sync's three-chain version, against the table one buffer at a time: equal lengths,
+// lengths a few bytes apart (the usual records), one far longer than the others (its rest goes
+// through the multi-stream update), empty buffers, odd alignments, a seed each.
+TEST(Crc32c, ThreeAtOnceMatchesTheTableForEachBuffer) {
+  auto const bytes = random_bytes(3 * 7000 + 64, 6);
+  std::minstd_rand rng(7);
+  auto check = [&](std::size_t a, std::size_t b, std::size_t c) {
+    std::size_t const sizes[3] = {a, b, c};
+    CrcJob jobs[3];
+    for (std::size_t j = 0; j < 3; ++j) {
+      jobs[j] = {bytes.data() + j * 7000 + rng() % 64, sizes[j], static_cast<std::uint32_t>(rng()), 0};
+    }
+    crc32c_three(jobs);
+    for (CrcJob const& job : jobs) {
+      ASSERT_EQ(job.crc, crc32c_portable(job.data, job.size, job.seed))
+          << "sizes " << a << ", " << b << ", " << c << ", " << crc32c_implementation();
+    }
+  };
+  for (std::size_t n = 0; n <= 300; ++n) check(n, n, n);
+  for (std::size_t n = 200; n <= 300; ++n) check(n, n + rng() % 24, n - rng() % 24);
+  for (std::size_t n : {0U, 1U, 7U, 8U, 79U, 80U, 81U, 2047U, 6143U, 6144U, 6145U, 6900U}) {
+    check(n, 250, 251);
+    check(250, n, 9);
+    check(3, 249, n);
+  }
+  for (int i = 0; i < 300; ++i) check(rng() % 7000, rng() % 7000, rng() % 7000);
+}
+
 TEST(Crc32c, ContinuesFromAPreviousResult) {
   auto const bytes = random_bytes(1000, 5);
   std::uint32_t const whole = crc32c(bytes.data(), bytes.size());
