@@ -84,55 +84,91 @@ Block* BlockPool::pop_locked() noexcept {
 
 Block* BlockPool::try_acquire() noexcept {
   std::lock_guard lock(mutex_);
+  // No barging: while anyone waits, free blocks are theirs (and serve_waiters_locked has handed
+  // them over already).
+  if (first_waiter_ != nullptr) return nullptr;
   return pop_locked();
+}
+
+void BlockPool::join_line(Waiter& waiter) noexcept {
+  waiter.prev = last_waiter_;
+  if (last_waiter_ != nullptr) {
+    last_waiter_->next = &waiter;
+  } else {
+    first_waiter_ = &waiter;
+  }
+  last_waiter_ = &waiter;
+  waiting_.store(waiting_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void BlockPool::leave_line(Waiter& waiter) noexcept {
+  (waiter.prev != nullptr ? waiter.prev->next : first_waiter_) = waiter.next;
+  (waiter.next != nullptr ? waiter.next->prev : last_waiter_) = waiter.prev;
+  waiter.prev = waiter.next = nullptr;
+  waiting_.store(waiting_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+void BlockPool::serve_waiters_locked() noexcept {
+  while (first_waiter_ != nullptr) {
+    Block* block = pop_locked();
+    if (block == nullptr) return;
+    Waiter& waiter = *first_waiter_;
+    leave_line(waiter);
+    waiter.block = block;
+    // Under the lock: the waiter cannot see its block, return and take its condition variable
+    // with it before this notify is done.
+    waiter.woken.notify_one();
+  }
 }
 
 Block* BlockPool::acquire_until(std::chrono::steady_clock::time_point deadline) noexcept {
   std::unique_lock lock(mutex_);
-  for (;;) {
+  if (first_waiter_ == nullptr) {
     if (Block* block = pop_locked()) return block;
-    if (interrupted_.load(std::memory_order_relaxed)) return nullptr;
-    ++waiters_;
-    waiting_.store(waiters_, std::memory_order_relaxed);
-    bool const timed_out = returned_.wait_until(lock, deadline) == std::cv_status::timeout;
-    --waiters_;
-    waiting_.store(waiters_, std::memory_order_relaxed);
-    if (timed_out || interrupted_.load(std::memory_order_relaxed)) return pop_locked();
   }
+  if (interrupted_.load(std::memory_order_relaxed)) return nullptr;
+  Waiter waiter;
+  join_line(waiter);
+  for (;;) {
+    bool const timed_out = waiter.woken.wait_until(lock, deadline) == std::cv_status::timeout;
+    if (waiter.block != nullptr) return waiter.block;  // handed over, even at the deadline
+    if (timed_out || interrupted_.load(std::memory_order_relaxed)) break;
+    // Spurious: still in line.
+  }
+  leave_line(waiter);
+  // Leaving may put a free block (one that could not be handed over: none is, while anyone is
+  // in line) within reach of the next in line; and then one last look, as before waiting.
+  serve_waiters_locked();
+  return first_waiter_ == nullptr ? pop_locked() : nullptr;
 }
 
 void BlockPool::release(Block* block) noexcept {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (arena_.base != nullptr) {
-      block->generation.store(0, std::memory_order_seq_cst);  // free: nothing to recover
-      // Store-load handshake with the sync (ArenaFile::sync: it stores `walking`, then loads the
-      // generation again): either it sees 0 and leaves the block, or we see it reading and wait
-      // (the records of one block: microseconds, at most once per sync interval).
-      if (arena_.walking != nullptr) {
-        while (arena_.walking->load(std::memory_order_seq_cst) == reinterpret_cast<char const*>(block))
-          std::this_thread::yield();
-      }
+  std::lock_guard lock(mutex_);
+  if (arena_.base != nullptr) {
+    block->generation.store(0, std::memory_order_seq_cst);  // free: nothing to recover
+    // Store-load handshake with the sync (ArenaFile::sync: it stores `walking`, then loads the
+    // generation again): either it sees 0 and leaves the block, or we see it reading and wait
+    // (the records of one block: microseconds, at most once per sync interval).
+    if (arena_.walking != nullptr) {
+      while (arena_.walking->load(std::memory_order_seq_cst) == reinterpret_cast<char const*>(block))
+        std::this_thread::yield();
     }
-    block->owner = nullptr;
-    block->next_free = free_;
-    free_ = block;
-    ++free_count_;
-    in_use_.fetch_sub(1, std::memory_order_relaxed);
-    wake = waiters_ > 0;
   }
-  // One block back, one waiter woken: with thousands of threads waiting for room, waking all of
-  // them for every block would make each release cost a thundering herd on the pool mutex.
-  if (wake) returned_.notify_one();
+  block->owner = nullptr;
+  block->next_free = free_;
+  free_ = block;
+  ++free_count_;
+  in_use_.fetch_sub(1, std::memory_order_relaxed);
+  // One block back, one waiter woken (the longest waiting): with thousands of threads waiting
+  // for room, waking all of them for every block would make each release a thundering herd on
+  // the pool mutex, and a thread that only tries would take the block first.
+  serve_waiters_locked();
 }
 
 void BlockPool::interrupt() noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    interrupted_.store(true, std::memory_order_release);
-  }
-  returned_.notify_all();
+  std::lock_guard lock(mutex_);
+  interrupted_.store(true, std::memory_order_release);
+  for (Waiter* waiter = first_waiter_; waiter != nullptr; waiter = waiter->next) waiter->woken.notify_one();
 }
 
 void BlockPool::keep_spare(std::size_t spare) noexcept {
@@ -152,17 +188,13 @@ void BlockPool::keep_spare(std::size_t spare) noexcept {
     }
     constexpr std::size_t page = 4096;
     for (std::size_t offset = 0; offset < capacity_; offset += page) block->data()[offset] = 0;
-    bool wake = false;
-    {
-      std::lock_guard lock(mutex_);
-      block->next_all = all_;
-      all_ = block;
-      block->next_free = free_;
-      free_ = block;
-      ++free_count_;
-      wake = waiters_ > 0;
-    }
-    if (wake) returned_.notify_all();
+    std::lock_guard lock(mutex_);
+    block->next_all = all_;
+    all_ = block;
+    block->next_free = free_;
+    free_ = block;
+    ++free_count_;
+    serve_waiters_locked();
   }
 }
 

@@ -38,6 +38,8 @@ class BlockPool {
   // Takes the pool mutex (once per block, not per message).
   Block* try_acquire() noexcept;
   // As try_acquire, waiting until `deadline` for a block to come back, or until interrupt().
+  // Waiters are served first come, first served: a returned block goes straight to the one
+  // that has waited longest, and try_acquire() finds nothing while anyone waits.
   Block* acquire_until(std::chrono::steady_clock::time_point deadline) noexcept;
   // close(): wakes every acquire_until() and makes later ones return at once (with a block only
   // if one is free), so that close never waits out a producer's enqueue_timeout.
@@ -61,6 +63,19 @@ class BlockPool {
   std::atomic<bool> starved{false};
 
  private:
+  // A thread in acquire_until(), on its own stack, in line (first_waiter_ .. last_waiter_) until
+  // it is handed a block, times out or is interrupted. Each has its own condition variable, so
+  // that a returned block wakes the one thread it is for.
+  struct Waiter {
+    Waiter* prev = nullptr;
+    Waiter* next = nullptr;
+    Block* block = nullptr;  // handed over by release() (or keep_spare()): the waiter's now
+    std::condition_variable woken;
+  };
+  void join_line(Waiter& waiter) noexcept;
+  void leave_line(Waiter& waiter) noexcept;
+  // Hands free blocks to the waiters at the head of the line, while there are both.
+  void serve_waiters_locked() noexcept;
   Block* pop_locked() noexcept;
   Block* allocate() noexcept;           // caller holds mutex_ (the block joins all_)
   Block* allocate_unlinked() noexcept;  // no lock; the caller links it into all_ under mutex_
@@ -68,13 +83,13 @@ class BlockPool {
   std::size_t const capacity_;
   std::size_t const max_blocks_;
   std::mutex mutex_;
-  std::condition_variable returned_;
   Block* free_ = nullptr;
   Block* all_ = nullptr;                    // chain of next_all through every allocated block; guarded by mutex_
   std::atomic<std::size_t> free_count_{0};  // written under mutex_; read without it by keep_spare
   std::size_t allocated_ = 0;
-  std::size_t waiters_ = 0;
-  std::atomic<std::size_t> waiting_{0};  // mirrors waiters_, written under mutex_
+  Waiter* first_waiter_ = nullptr;       // guarded by mutex_
+  Waiter* last_waiter_ = nullptr;        // guarded by mutex_
+  std::atomic<std::size_t> waiting_{0};  // threads in line, written under mutex_
   std::atomic<std::size_t> in_use_{0};
   std::atomic<bool> interrupted_{false};
   BlockArena const arena_;

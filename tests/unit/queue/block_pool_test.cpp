@@ -1,5 +1,6 @@
-// The arena block pool alone: its budget, close()'s interrupt, and that it frees every block it
-// allocated, whatever state the block was left in (run under LeakSanitizer in CI).
+// The arena block pool alone: its budget, close()'s interrupt, that a returned block goes to the
+// thread that has waited longest, and that it frees every block it allocated, whatever state the
+// block was left in (run under LeakSanitizer in CI).
 
 #include "queue/block_pool.hpp"
 
@@ -8,11 +9,19 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace htevents::inline v0::detail {
 namespace {
 
 using namespace std::chrono_literals;
+
+auto far_deadline() { return std::chrono::steady_clock::now() + std::chrono::hours(1); }
+
+// Until `n` threads wait in acquire_until (an ordering precondition, not a timing assumption).
+void wait_for_waiters(BlockPool const& pool, std::size_t n) {
+  while (pool.waiting() < n) std::this_thread::yield();
+}
 
 TEST(BlockPool, HandsOutAtMostItsBudget) {
   BlockPool pool(4096, 3);
@@ -53,6 +62,71 @@ TEST(BlockPool, InterruptWakesAWaiterAndLaterWaitsReturnAtOnce) {
   pool.release(only);
   EXPECT_EQ(pool.acquire_until(std::chrono::steady_clock::now() + std::chrono::hours(1)), only)
       << "a free block is still handed out after interrupt()";
+}
+
+// A thread that only tries (try_acquire, as every producer does first) does not take a block
+// from one that waits for it: the waiter could otherwise wait through any number of returns,
+// into its enqueue_timeout.
+TEST(BlockPool, AReturnedBlockGoesToAWaiterNotToAThreadThatOnlyTries) {
+  BlockPool pool(4096, 1);
+  Block* only = pool.try_acquire();
+  ASSERT_NE(only, nullptr);
+  for (int round = 0; round < 50; ++round) {
+    auto waiter = std::async(std::launch::async, [&] { return pool.acquire_until(far_deadline()); });
+    wait_for_waiters(pool, 1);
+    pool.release(only);
+    if (Block* taken = pool.try_acquire(); taken != nullptr) {
+      ADD_FAILURE() << "round " << round << ": the block went past its waiter";
+      pool.release(taken);  // and on to the waiter, so that the test ends
+    }
+    ASSERT_EQ(waiter.wait_for(60s), std::future_status::ready);
+    only = waiter.get();
+    ASSERT_NE(only, nullptr) << "round " << round;
+  }
+  EXPECT_EQ(pool.blocks_in_use(), 1u);
+}
+
+// Waiters are served in the order they began to wait.
+TEST(BlockPool, WaitersGetReturnedBlocksInTheOrderTheyBeganToWait) {
+  constexpr std::size_t waiters = 6;
+  BlockPool pool(4096, waiters);
+  std::vector<Block*> held;
+  for (std::size_t i = 0; i < waiters; ++i) held.push_back(pool.try_acquire());
+  std::vector<std::future<Block*>> waiting;
+  for (std::size_t i = 0; i < waiters; ++i) {
+    waiting.push_back(std::async(std::launch::async, [&] { return pool.acquire_until(far_deadline()); }));
+    wait_for_waiters(pool, i + 1);
+  }
+  for (std::size_t i = 0; i < waiters; ++i) {
+    pool.release(held[i]);
+    ASSERT_EQ(waiting[i].wait_for(60s), std::future_status::ready) << "waiter " << i << " was passed over";
+    EXPECT_EQ(waiting[i].get(), held[i]) << "waiter " << i;
+    for (std::size_t later = i + 1; later < waiters; ++later) {
+      EXPECT_EQ(waiting[later].wait_for(0s), std::future_status::timeout) << "waiter " << later << " before " << i;
+    }
+  }
+}
+
+// A waiter whose deadline passes leaves the line: the next block goes to the one behind it, and
+// none is handed to a thread that has gone.
+TEST(BlockPool, AWaiterThatTimesOutLeavesTheLine) {
+  BlockPool pool(4096, 1);
+  Block* only = pool.try_acquire();
+  ASSERT_NE(only, nullptr);
+  auto first = std::async(std::launch::async, [&] {
+    return pool.acquire_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+  });
+  wait_for_waiters(pool, 1);
+  auto second = std::async(std::launch::async, [&] { return pool.acquire_until(far_deadline()); });
+  wait_for_waiters(pool, 2);
+  EXPECT_EQ(first.get(), nullptr);
+  wait_for_waiters(pool, 1);
+  EXPECT_EQ(pool.waiting(), 1u);
+  pool.release(only);
+  ASSERT_EQ(second.wait_for(60s), std::future_status::ready);
+  EXPECT_EQ(second.get(), only);
+  EXPECT_EQ(pool.waiting(), 0u);
+  EXPECT_EQ(pool.blocks_in_use(), 1u);
 }
 
 }  // namespace
