@@ -112,6 +112,26 @@ TEST(Collector, CountsUniqueMessageIds) {
   EXPECT_EQ(stats.answered_2xx, 2u);
 }
 
+// Growing the id set stops every answer while it rehashes (tens of milliseconds at millions of
+// ids): a collector told how many ids to expect never grows through that many.
+TEST(Collector, SizedForItsIdsItNeverGrowsItsIdSet) {
+  constexpr int ids = 200'000, per_batch = 2'000;
+  Options sized;
+  sized.expected_ids = ids;
+  Collector expecting(sized);
+  Collector unsized;
+  for (int first = 0; first < ids; first += per_batch) {
+    std::string const body = track_batch(first, per_batch);
+    ASSERT_EQ(post(expecting, body).status, 200);
+    ASSERT_EQ(post(unsized, body).status, 200);
+  }
+  EXPECT_EQ(expecting.stats().unique_message_ids, static_cast<std::uint64_t>(ids));
+  EXPECT_EQ(expecting.stats().id_set_growths, 0u);
+  EXPECT_EQ(unsized.stats().unique_message_ids, static_cast<std::uint64_t>(ids));
+  EXPECT_GT(unsized.stats().id_set_growths, 0u) << "the default size holds fewer ids than this test sends";
+  EXPECT_NE(expecting.stats().to_json().find(R"("id_set_growths":0})"), std::string::npos);
+}
+
 TEST(Collector, CountsEveryMessageType) {
   Collector collector;
   Reply const reply = post(collector, batch({message("identify", "a"), message("track", "b"), message("page", "c"),

@@ -167,7 +167,9 @@ int run(LoadOptions const& o) {
   auto const refuse_for = std::chrono::milliseconds(static_cast<std::int64_t>(o.refuse_for * 1000 + 0.5));
   auto const outage_end = std::chrono::steady_clock::now() + refuse_for;  // the collector starts now
   if (endpoint.empty()) {
-    local = std::make_unique<LocalCollector>(o.stall, refuse_for);
+    // Room for every id from the start: a collector that grows its id set mid-run stops
+    // answering for tens of milliseconds, and producers wait that out as a full queue.
+    local = std::make_unique<LocalCollector>(o.stall, refuse_for, o.events);
     endpoint = local->endpoint();
     where = "local collector, " + local->description();
   }

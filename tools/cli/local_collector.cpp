@@ -64,12 +64,13 @@ std::string http_get(std::string const& url) {
 
 }  // namespace
 
-LocalCollector::LocalCollector(bool stall, std::chrono::milliseconds refuse_for) {
+LocalCollector::LocalCollector(bool stall, std::chrono::milliseconds refuse_for, std::uint64_t expected_ids) {
   std::string const program = find_collector_program();
-  if (!program.empty() && start_child(program, stall, refuse_for)) return;
+  if (!program.empty() && start_child(program, stall, refuse_for, expected_ids)) return;
   collector::Options options;
   if (stall) options.fixed_status = 503;
   options.outage = refuse_for;
+  options.expected_ids = static_cast<std::size_t>(expected_ids);
   auto const before = thread_ids();
   in_process_ = std::make_unique<collector::Collector>(options);
   for (long tid : thread_ids())
@@ -112,10 +113,12 @@ double LocalCollector::in_process_cpu_seconds() const {
   return total;
 }
 
-bool LocalCollector::start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for) {
+bool LocalCollector::start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for,
+                                 std::uint64_t expected_ids) {
   port_file_ = "/tmp/htevents-load-" + std::to_string(::getpid()) + ".port";
   std::remove(port_file_.c_str());
   std::string const refuse_seconds = std::to_string(std::chrono::duration<double>(refuse_for).count());
+  std::string const expected = std::to_string(expected_ids);  // before the fork: the child only execs
   std::fflush(nullptr);
   pid_t const pid = ::fork();
   if (pid < 0) return false;
@@ -128,6 +131,10 @@ bool LocalCollector::start_child(std::string const& program, bool stall, std::ch
     if (refuse_for.count() > 0) {
       args.push_back("--refuse-for");
       args.push_back(refuse_seconds.c_str());
+    }
+    if (expected_ids > 0) {
+      args.push_back("--expect-ids");
+      args.push_back(expected.c_str());
     }
     args.push_back(nullptr);
     // Its report and final stats would mix with ours: we read its counts over HTTP instead.

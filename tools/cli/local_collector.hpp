@@ -21,7 +21,10 @@ class LocalCollector {
  public:
   /// stall: every batch is answered 503. refuse_for > 0: refuse mode for that long from the
   /// collector's start (every batch answered 503 without Retry-After), then normal answers.
-  explicit LocalCollector(bool stall, std::chrono::milliseconds refuse_for = std::chrono::milliseconds(0));
+  /// expected_ids > 0: the collector makes room for that many unique ids at its start, so that
+  /// it never stalls mid-run to grow its id set (collector::Options::expected_ids).
+  explicit LocalCollector(bool stall, std::chrono::milliseconds refuse_for = std::chrono::milliseconds(0),
+                          std::uint64_t expected_ids = 0);
   ~LocalCollector();
   LocalCollector(LocalCollector const&) = delete;
   LocalCollector& operator=(LocalCollector const&) = delete;
@@ -42,7 +45,8 @@ class LocalCollector {
   double in_process_cpu_seconds() const;
 
  private:
-  bool start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for);
+  bool start_child(std::string const& program, bool stall, std::chrono::milliseconds refuse_for,
+                   std::uint64_t expected_ids);
 
   std::unique_ptr<collector::Collector> in_process_;
   std::vector<long> collector_threads_;

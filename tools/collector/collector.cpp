@@ -242,7 +242,7 @@ class Collector::Impl {
   std::atomic<std::uint64_t> requests_{0}, accepted_batches_{0}, events_{0}, duplicates_{0}, invalid_{0},
       bytes_received_{0}, bytes_decoded_{0}, answered_2xx_{0}, answered_4xx_{0}, answered_5xx_{0},
       injected_500_{0}, injected_429_{0}, dropped_{0}, injected_460_{0}, refused_marked_{0}, failed_first_{0},
-      outage_refusals_{0};
+      outage_refusals_{0}, id_set_growths_{0};
   std::atomic<std::uint64_t> by_type_[message_type_count] = {};
   std::atomic<std::uint64_t> by_encoding_[3] = {};
 
@@ -276,7 +276,8 @@ class Collector::Impl {
   std::thread timer_thread_;  // declared last; stop_timer() before anything it uses goes
 };
 
-Collector::Impl::Impl(Options options) : options_(std::move(options)) {
+Collector::Impl::Impl(Options options)
+    : options_(std::move(options)), ids_(options_.expected_ids > 0 ? options_.expected_ids : std::size_t{1} << 16) {
   if (options_.threads < 1) throw std::runtime_error("collector: threads must be at least 1");
   for (double share : {options_.share_500, options_.share_429, options_.share_drop_connection})
     if (!(share >= 0 && share <= 1)) throw std::runtime_error("collector: fault shares must be within [0, 1]");
@@ -629,6 +630,7 @@ void Collector::Impl::count_ids(BatchChecker const& checker, CheckResult const& 
   {
     std::lock_guard lock(ids_mutex_);
     fresh = ids_.insert_all(checker.ids());
+    id_set_growths_.store(ids_.growths(), relaxed);
   }
   duplicates_.fetch_add(result.valid - fresh, relaxed);
   if (fresh == 0) return;
@@ -721,6 +723,7 @@ Stats Collector::Impl::stats() const noexcept {
   s.accepted_batches = accepted_batches_.load(relaxed);
   s.events = events_.load(relaxed);
   s.unique_message_ids = unique_.load(relaxed);
+  s.id_set_growths = id_set_growths_.load(relaxed);
   s.duplicate_message_ids = duplicates_.load(relaxed);
   s.invalid_messages = invalid_.load(relaxed);
   s.bytes_received = bytes_received_.load(relaxed);
@@ -797,7 +800,8 @@ std::string Stats::to_json() const {
   field("injected_460", injected_460);
   field("refused_marked", refused_marked);
   field("failed_first", failed_first);
-  field("outage_refusals", outage_refusals, true);
+  field("outage_refusals", outage_refusals);
+  field("id_set_growths", id_set_growths, true);
   out.push_back('}');
   return out;
 }

@@ -26,6 +26,10 @@ struct Options {
   bool keep_bodies = false;                ///< keep decoded bodies for Collector::bodies()
   std::size_t max_kept_bodies = 1000;      ///< the first N bodies are kept, later ones are not
   std::size_t max_body_bytes = default_max_body_bytes;  ///< wire and decoded limit; beyond: 413
+  /// Room for this many unique ids from the start (0: a default of 65,536). A run that knows
+  /// its event count sets it: growing the set past millions of ids stops every answer for tens
+  /// of milliseconds (allocating and rehashing), which a sender sees as the endpoint stalling.
+  std::size_t expected_ids = 0;
 
   // Fault injection, decided per request by a PRNG seeded with `seed`. The shares are
   // probabilities; their sum must not exceed 1.
@@ -98,6 +102,8 @@ struct Stats {
   std::uint64_t refused_marked = 0;         ///< 400s for a batch holding Options::refuse_marker
   std::uint64_t failed_first = 0;           ///< answers of Options::fail_first
   std::uint64_t outage_refusals = 0;        ///< batch POSTs refused (503 or dropped) in an outage
+  std::uint64_t id_set_growths = 0;         ///< times the unique-id set grew: each stopped every
+                                            ///< answer while it rehashed (Options::expected_ids)
 
   /// One JSON object with the fields above (by_type and by_encoding as nested objects).
   /// Allocates.

@@ -59,6 +59,8 @@ Segment's response rules (one fault each; checked in this order after --fixed-st
   --share-460 X          answer a share X with 460 (Segment's "client timed out"); the shares
                          together must not exceed 1
   --max-body-bytes N     answer 413 to bodies over N bytes, on the wire or decoded (default 64 MiB)
+  --expect-ids N         room for N unique messageIds from the start, so that the id set never
+                         grows (and stops answering for the rehash) during a run of N events
   --bad-request-encoding E
                          answer 400 (not 415) to bodies encoded with E; repeatable
   --refuse-marker TEXT   answer 400 to a batch whose decoded body contains TEXT (mark a
@@ -139,6 +141,7 @@ Flags parse(int argc, char** argv) {
     else if (arg == "--outage-retry-after") o.outage_retry_after = parse_number<int>(arg, value());
     else if (arg == "--share-460") o.share_460 = parse_share(arg, value());
     else if (arg == "--max-body-bytes") o.max_body_bytes = parse_number<std::size_t>(arg, value());
+    else if (arg == "--expect-ids") o.expected_ids = parse_number<std::size_t>(arg, value());
     else if (arg == "--bad-request-encoding") o.bad_request_encodings.emplace_back(value());
     else if (arg == "--refuse-marker") o.refuse_marker = value();
     else if (arg.starts_with("--")) throw UsageError("unknown option '" + std::string(argv[i]) + "'");

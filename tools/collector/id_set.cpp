@@ -137,6 +137,7 @@ void MessageIdSet::grow() {
   std::vector<MessageId> old(slots_.size() * 2, MessageId{});
   old.swap(slots_);
   mask_ = slots_.size() - 1;
+  ++growths_;
   constexpr std::size_t ahead = 16;
   for (std::size_t k = 0; k < old.size(); ++k) {
     if (k + ahead < old.size() && !(old[k + ahead] == MessageId{}))

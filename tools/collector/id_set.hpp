@@ -37,6 +37,8 @@ class MessageIdSet {
   [[nodiscard]] bool contains(MessageId id) const noexcept;
   /// Number of distinct ids inserted.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// How many times the set has doubled its slots (and rehashed every id) since it was made.
+  [[nodiscard]] std::size_t growths() const noexcept { return growths_; }
   /// Forgets every id; keeps the capacity.
   void clear() noexcept;
 
@@ -49,6 +51,7 @@ class MessageIdSet {
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
   bool has_zero_ = false;
+  std::size_t growths_ = 0;
 };
 
 }  // namespace htevents::collector
