@@ -143,17 +143,19 @@ Block* BlockPool::acquire_until(std::chrono::steady_clock::time_point deadline) 
 }
 
 void BlockPool::release(Block* block) noexcept {
-  std::lock_guard lock(mutex_);
   if (arena_.base != nullptr) {
     block->generation.store(0, std::memory_order_seq_cst);  // free: nothing to recover
     // Store-load handshake with the sync (ArenaFile::sync: it stores `walking`, then loads the
     // generation again): either it sees 0 and leaves the block, or we see it reading and wait
-    // (the records of one block: microseconds, at most once per sync interval).
+    // (the records of one block: microseconds, at most once per sync interval). Before the
+    // lock, not under it: the block is no one else's until it is on the free list, and a sync
+    // thread preempted mid-walk must not hold up every thread that returns or wants a block.
     if (arena_.walking != nullptr) {
       while (arena_.walking->load(std::memory_order_seq_cst) == reinterpret_cast<char const*>(block))
         std::this_thread::yield();
     }
   }
+  std::lock_guard lock(mutex_);
   block->owner = nullptr;
   block->next_free = free_;
   free_ = block;

@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -127,6 +130,36 @@ TEST(BlockPool, AWaiterThatTimesOutLeavesTheLine) {
   EXPECT_EQ(second.get(), only);
   EXPECT_EQ(pool.waiting(), 0u);
   EXPECT_EQ(pool.blocks_in_use(), 1u);
+}
+
+// A spool's sync reads a block's records in place, and release() waits until it is done with
+// that block. It waits without the pool's lock: every other thread that returns or wants a
+// block goes on meanwhile (a sync thread preempted mid-walk would stall them all otherwise).
+TEST(BlockPool, ReleasingABlockTheSyncIsReadingHoldsUpNoOtherThread) {
+  constexpr std::size_t capacity = 4096, slots = 2, stride = sizeof(Block) + capacity;
+  std::unique_ptr<char, decltype(&std::free)> memory(static_cast<char*>(std::aligned_alloc(64, slots * stride)),
+                                                     &std::free);
+  std::atomic<char const*> walking{nullptr};
+  std::atomic<std::uint32_t> epoch{0};
+  BlockPool pool(capacity, slots, BlockArena{memory.get(), stride, slots, &walking, &epoch});
+  Block* read = pool.try_acquire();
+  Block* other = pool.try_acquire();
+  ASSERT_NE(read, nullptr);
+  ASSERT_NE(other, nullptr);
+  walking.store(reinterpret_cast<char const*>(read));  // this thread plays the sync, mid-walk
+  auto releasing = std::async(std::launch::async, [&] { pool.release(read); });
+  // release() marks the block free (generation 0) first, then waits for the walk to end.
+  while (read->generation.load() != 0) std::this_thread::yield();
+  auto meanwhile = std::async(std::launch::async, [&] {
+    pool.release(other);
+    return pool.try_acquire();
+  });
+  bool const went_on = meanwhile.wait_for(30s) == std::future_status::ready;
+  walking.store(nullptr);  // the walk ends: the held-up release (and, before, everyone) goes on
+  EXPECT_TRUE(went_on) << "another thread's release and try_acquire waited for the sync's walk";
+  EXPECT_EQ(meanwhile.get(), other);
+  ASSERT_EQ(releasing.wait_for(60s), std::future_status::ready);
+  EXPECT_EQ(pool.try_acquire(), read);
 }
 
 }  // namespace
