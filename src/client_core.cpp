@@ -142,7 +142,7 @@ ClientCore::~ClientCore() {
 template <class Message>
 Status ClientCore::enqueue(Message const& message) noexcept {
   Producer* producer = intake_.this_thread_producer();
-  if (producer == nullptr) return intake_.closed() ? intake_.refusal() : Status::queue_full;
+  if (producer == nullptr) return intake_.no_room_status();
   Status status = producer->writer_open ? Status::invalid_usage : validate(message);
   if (status != Status::ok) {
     bump(producer->rejected[static_cast<std::size_t>(status)]);

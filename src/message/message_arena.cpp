@@ -28,7 +28,7 @@ char* MessageArena::grow(std::size_t n) noexcept {
     return move_to(fresh, used);
   }
   if (!intake_.may_wait_for_block()) {
-    fail(intake_.closed() ? intake_.refusal() : Status::queue_full);
+    fail(intake_.no_room_status());
     return nullptr;
   }
   // About to wait for room: the draft waits on the heap and the block goes back first. A block
@@ -47,7 +47,7 @@ char* MessageArena::grow(std::size_t n) noexcept {
   }
   Block* fresh = intake_.wait_for_block(producer_);
   if (fresh == nullptr) {
-    fail(intake_.closed() ? intake_.refusal() : Status::queue_full);
+    fail(intake_.no_room_status());
     return nullptr;
   }
   if (used > 0) std::memcpy(fresh->data() + first, gave_up_block ? parked.get() : begin_, used);

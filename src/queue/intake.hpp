@@ -87,6 +87,9 @@ class Intake {
   bool closed_acquire() const noexcept { return closed_.load(std::memory_order_acquire); }
   // What a refused enqueue says once `closed` is set: closed, or forked in a fork child.
   Status refusal() const noexcept { return forked_.load(std::memory_order_relaxed) ? Status::forked : Status::closed; }
+  // What a call that found no block (or no producer) returns: the refusal once closed, else
+  // queue_full.
+  Status no_room_status() const noexcept { return closed() ? refusal() : Status::queue_full; }
   // True in a child process forked while this intake existed.
   bool forked() const noexcept { return forked_.load(std::memory_order_relaxed); }
   // A new arena block for `producer`, without waiting: a free one, or one reclaimed from idle
