@@ -163,6 +163,12 @@ int ArenaFile::sync_mapped(std::size_t header_bytes, std::size_t slot_stride, st
   return failed;
 }
 
+bool ArenaFile::delivers_records(SlotCopy const& copy) noexcept {
+  // A generation of ~0 is a copy whose state is unknown (after an error): rewritten.
+  if (copy.generation == ~std::uint64_t{0}) return true;
+  return copy.generation != 0 && copy.disk_end > spool::align_record(copy.consumed_end);
+}
+
 std::uint32_t ArenaFile::stage_records(char const* slot, std::uint32_t seed, std::uint32_t from, std::uint32_t epoch,
                                        bool everything, std::size_t data_bytes) noexcept {
   char const* const data = slot + spool::block_header_bytes;
@@ -256,7 +262,8 @@ int ArenaFile::sync_copy(std::size_t header_bytes, std::size_t slot_stride, std:
     auto const* const generation_field = reinterpret_cast<std::uint64_t const*>(slot + spool::slot_off_generation);
     std::uint64_t const generation = __atomic_load_n(generation_field, __ATOMIC_ACQUIRE);
     SlotCopy const copy = copies_[i];
-    SlotCopy next{generation, 0, 0};
+    SlotCopy next{generation, 0, 0, 0};
+    bool copied = false;
     if (generation != 0) {
       // Held while its records are read: the pool does not free the block meanwhile
       // (BlockPool::release). Then the generation again: freed (or reused) since the load above,
@@ -281,10 +288,24 @@ int ArenaFile::sync_copy(std::size_t header_bytes, std::size_t slot_stride, std:
           continue;  // copied again at the next sync; its header stays as it was
         }
         wrote_records = true;
+        copied = true;
       }
     }
-    if (next.generation != copy.generation || next.consumed_end != copy.consumed_end) headers.push_back({i, next});
-    copies_[i] = next;
+    bool const same_generation = next.generation == copy.generation;
+    next.disk_end = copied ? next.upto : same_generation ? copy.disk_end : 0;
+    if (same_generation && next.consumed_end == copy.consumed_end) {
+      copies_[i] = next;  // the header on the disk says it already
+    } else if (copied || delivers_records(copy)) {
+      headers.push_back({i, next});
+      copies_[i] = next;
+    } else if (same_generation) {
+      // Nothing on the disk that recovery would deliver, nothing copied: the header there (an
+      // older settled prefix) is as good as the new one. On a healthy endpoint records settle
+      // before any sync copies them, and this spares every block in use a write per sync.
+      copies_[i] = SlotCopy{copy.generation, copy.consumed_end, next.upto, copy.disk_end};
+    }
+    // Otherwise (reused or freed, nothing to deliver from the old generation, nothing of the
+    // new one copied) the old header stays until the new generation's records come.
   }
   // Not known to be on the disk: copied again, headers and all, at the next sync.
   auto forget_all = [&] { std::fill(copies_.begin(), copies_.end(), SlotCopy{unknown_generation, 0, 0}); };

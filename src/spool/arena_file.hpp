@@ -91,12 +91,18 @@ class ArenaFile {
   char* map_ = nullptr;
   std::size_t bytes_ = 0;
   // The sync thread's: what the disk copy holds of each slot (the generation and settled prefix
-  // its header says, 0 for none, and how far its records are copied).
+  // its header says, 0 for none), how far the slot's records have been looked at, and where
+  // the records of that generation on the disk end.
   struct SlotCopy {
     std::uint64_t generation = 0;
     std::uint32_t consumed_end = 0;
-    std::uint32_t upto = 0;  // records copied before this data offset
+    std::uint32_t upto = 0;      // the next sync of this generation copies from here
+    std::uint32_t disk_end = 0;  // records of `generation` on the disk end before this offset
   };
+  // Whether recovery from the disk copy would deliver records of this slot: then its header
+  // must follow every change (settled records would come back, a freed block's too). When it
+  // would not, a changed header can wait until records are copied.
+  static bool delivers_records(SlotCopy const& copy) noexcept;
   std::vector<SlotCopy> copies_;
   std::vector<char> staging_;  // one slot's records on their way to the disk copy
   bool header_copied_ = false;

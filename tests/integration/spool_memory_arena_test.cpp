@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include "queue/block_pool.hpp"
+#include "spool/arena_file.hpp"
 #include "spool/format.hpp"
 #include "support/client_fixture.hpp"
 #include "support/killed_child.hpp"
@@ -234,6 +236,69 @@ TEST_F(SpoolMemoryArena, WithoutASyncSinceTheEventsTheDiskCopyHoldsNone) {
   Stats const s = recover(spool_.path.string(), memory_.path.string(), collector);
   EXPECT_EQ(s.recovered, 0u);
   EXPECT_EQ(spool_.entries(), 0u) << "the arena's files are removed, the stale name of the live copy too";
+}
+
+// The sync writes a block's header to the disk copy only when the disk holds records of that
+// block that recovery would deliver, or with records it copies: records that settle before
+// any sync copies them (on a healthy endpoint, almost all) cost the disk no write at all, and
+// nothing on the disk ever names a record that is settled.
+TEST_F(SpoolMemoryArena, TheSyncWritesAHeaderOnlyWhenTheDiskHoldsRecordsOfItsBlock) {
+  namespace spool = detail::spool;
+  constexpr std::size_t capacity = 4096, slots = 2;
+  constexpr std::size_t stride = spool::block_header_bytes + capacity;
+  constexpr std::size_t bytes = spool::arena_header_bytes + slots * stride;
+  detail::Logger const logger([](LogLevel, std::string_view) {}, LogLevel::error);
+  detail::ArenaFile file(spool_.path.string(), "own", memory_.path.string(), bytes, logger);
+  ASSERT_TRUE(file.copied());
+  spool::write_arena_header(file.data(), stride, slots, 0, spool::arena_flag_live);
+  detail::BlockPool pool(capacity, slots,
+                         detail::BlockArena{file.data() + spool::arena_header_bytes, stride, slots, file.walking(),
+                                            file.epoch()});
+  detail::Block* block = pool.try_acquire();
+  ASSERT_NE(block, nullptr);
+  std::uint32_t end = 0;  // where the next record's frame goes
+  auto put = [&] {
+    std::string const json = R"({"type":"track","event":"e"})";
+    std::memcpy(block->data() + end + spool::record_frame_bytes, json.data(), json.size());
+    spool::write_unchecked_record_frame(block->data() + end, static_cast<std::uint32_t>(json.size()), block->seed,
+                                        file.epoch()->load());
+    end = spool::align_record(static_cast<std::uint32_t>(end + spool::record_frame_bytes + json.size()));
+  };
+  auto settle_all = [&] { block->consumed_end.store(end); };
+  auto sync_twice = [&] {  // a record is copied by the second sync that finds it whole
+    ASSERT_EQ(file.sync(spool::arena_header_bytes, stride, slots, false), 0);
+    ASSERT_EQ(file.sync(spool::arena_header_bytes, stride, slots, false), 0);
+  };
+  fs::path const disk_path = spool_.path / "arena";
+  auto disk_generation = [&] {
+    std::string const disk = file_bytes(disk_path);
+    std::uint64_t generation = 0;
+    std::memcpy(&generation, disk.data() + spool::arena_header_bytes + spool::slot_off_generation, sizeof generation);
+    return generation;
+  };
+  auto records_recovered = [&] { return spool::scan_arena(file_bytes(disk_path)).records.size(); };
+
+  // Three records settle before any sync: the block's header is never written.
+  for (int i = 0; i < 3; ++i) put();
+  settle_all();
+  sync_twice();
+  EXPECT_EQ(disk_generation(), 0u) << "a header was written for a block whose records all settled";
+  EXPECT_EQ(records_recovered(), 0u);
+
+  // One that stays unsettled through two syncs is copied, with the header that names it.
+  put();
+  sync_twice();
+  EXPECT_EQ(disk_generation(), block->generation.load());
+  EXPECT_EQ(records_recovered(), 1u);
+
+  // Once it settles, the header follows (else recovery would send it again), and once the
+  // block is free there is nothing left to name.
+  settle_all();
+  sync_twice();
+  EXPECT_EQ(records_recovered(), 0u) << "a settled record is still on the disk for recovery";
+  pool.release(block);
+  sync_twice();
+  EXPECT_EQ(records_recovered(), 0u);
 }
 
 // Direct mapping: no memory directory, one that is missing, or one that is not a tmpfs. The
