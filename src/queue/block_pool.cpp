@@ -136,8 +136,9 @@ Block* BlockPool::acquire_until(std::chrono::steady_clock::time_point deadline) 
     // Spurious: still in line.
   }
   leave_line(waiter);
-  // Leaving may put a free block (one that could not be handed over: none is, while anyone is
-  // in line) within reach of the next in line; and then one last look, as before waiting.
+  // While anyone is in line no block stays free (release hands each over), but the budget can
+  // have come within reach since (an allocation that failed before): those still in line go
+  // first, then one last look for ourselves if no one is left.
   serve_waiters_locked();
   return first_waiter_ == nullptr ? pop_locked() : nullptr;
 }

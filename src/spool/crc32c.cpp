@@ -215,29 +215,29 @@ __attribute__((target("sse4.2"))) void sse42_three(CrcJob (&jobs)[3]) noexcept {
   Chain b = start_chain(jobs[1]);
   Chain c = start_chain(jobs[2]);
   std::size_t const common = std::min({a.words, b.words, c.words});
-  std::ptrdiff_t const b_off = b.p - a.p;
-  std::ptrdiff_t const c_off = c.p - a.p;
-  unsigned char const* p = a.p;
-  unsigned char const* const end = p + 8 * common;
+  // One byte index for the three buffers: a single increment per round, each load folded into
+  // its crc32 as base + index.
+  std::size_t const common_bytes = 8 * common;
   std::uint64_t ca = a.crc, cb = b.crc, cc = c.crc;
-  for (; end - p >= 32; p += 32) {
-    ca = _mm_crc32_u64(ca, load64(p));
-    cb = _mm_crc32_u64(cb, load64(p + b_off));
-    cc = _mm_crc32_u64(cc, load64(p + c_off));
-    ca = _mm_crc32_u64(ca, load64(p + 8));
-    cb = _mm_crc32_u64(cb, load64(p + b_off + 8));
-    cc = _mm_crc32_u64(cc, load64(p + c_off + 8));
-    ca = _mm_crc32_u64(ca, load64(p + 16));
-    cb = _mm_crc32_u64(cb, load64(p + b_off + 16));
-    cc = _mm_crc32_u64(cc, load64(p + c_off + 16));
-    ca = _mm_crc32_u64(ca, load64(p + 24));
-    cb = _mm_crc32_u64(cb, load64(p + b_off + 24));
-    cc = _mm_crc32_u64(cc, load64(p + c_off + 24));
+  std::size_t i = 0;
+  for (; i + 32 <= common_bytes; i += 32) {
+    ca = _mm_crc32_u64(ca, load64(a.p + i));
+    cb = _mm_crc32_u64(cb, load64(b.p + i));
+    cc = _mm_crc32_u64(cc, load64(c.p + i));
+    ca = _mm_crc32_u64(ca, load64(a.p + i + 8));
+    cb = _mm_crc32_u64(cb, load64(b.p + i + 8));
+    cc = _mm_crc32_u64(cc, load64(c.p + i + 8));
+    ca = _mm_crc32_u64(ca, load64(a.p + i + 16));
+    cb = _mm_crc32_u64(cb, load64(b.p + i + 16));
+    cc = _mm_crc32_u64(cc, load64(c.p + i + 16));
+    ca = _mm_crc32_u64(ca, load64(a.p + i + 24));
+    cb = _mm_crc32_u64(cb, load64(b.p + i + 24));
+    cc = _mm_crc32_u64(cc, load64(c.p + i + 24));
   }
-  for (; p != end; p += 8) {
-    ca = _mm_crc32_u64(ca, load64(p));
-    cb = _mm_crc32_u64(cb, load64(p + b_off));
-    cc = _mm_crc32_u64(cc, load64(p + c_off));
+  for (; i < common_bytes; i += 8) {
+    ca = _mm_crc32_u64(ca, load64(a.p + i));
+    cb = _mm_crc32_u64(cb, load64(b.p + i));
+    cc = _mm_crc32_u64(cc, load64(c.p + i));
   }
   a.crc = ca;
   b.crc = cb;

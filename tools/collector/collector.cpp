@@ -277,7 +277,8 @@ class Collector::Impl {
 };
 
 Collector::Impl::Impl(Options options)
-    : options_(std::move(options)), ids_(options_.expected_ids > 0 ? options_.expected_ids : std::size_t{1} << 16) {
+    : options_(std::move(options)),
+      ids_(options_.expected_ids > 0 ? MessageIdSet(options_.expected_ids) : MessageIdSet()) {
   if (options_.threads < 1) throw std::runtime_error("collector: threads must be at least 1");
   for (double share : {options_.share_500, options_.share_429, options_.share_drop_connection})
     if (!(share >= 0 && share <= 1)) throw std::runtime_error("collector: fault shares must be within [0, 1]");

@@ -26,7 +26,7 @@ struct Options {
   bool keep_bodies = false;                ///< keep decoded bodies for Collector::bodies()
   std::size_t max_kept_bodies = 1000;      ///< the first N bodies are kept, later ones are not
   std::size_t max_body_bytes = default_max_body_bytes;  ///< wire and decoded limit; beyond: 413
-  /// Room for this many unique ids from the start (0: a default of 65,536). A run that knows
+  /// Room for this many unique ids from the start (0: MessageIdSet's default). A run that knows
   /// its event count sets it: growing the set past millions of ids stops every answer for tens
   /// of milliseconds (allocating and rehashing), which a sender sees as the endpoint stalling.
   std::size_t expected_ids = 0;
