@@ -48,16 +48,6 @@ void Envelope::open(Batch& batch) noexcept {
   batch.envelope_at = 0;
 }
 
-void Envelope::append(Batch& batch, std::string_view message_json) noexcept {
-  ByteBuffer& body = batch.body;
-  std::size_t at = body.size();
-  if (!batch.messages.empty()) body.data()[at++] = ',';
-  std::memcpy(body.data() + at, message_json.data(), message_json.size());
-  batch.messages.push_back(
-      MessageSpan{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size())});
-  body.resize(at + message_json.size());
-}
-
 void Envelope::close(Batch& batch, std::chrono::system_clock::time_point now) const noexcept {
   ByteBuffer& body = batch.body;
   if (batch.envelope_at == 0) batch.envelope_at = body.size();  // first close: the suffix starts here

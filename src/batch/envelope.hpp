@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -38,7 +39,16 @@ class Envelope {
   // Starts an empty body: the prefix, no messages.
   static void open(Batch& batch) noexcept;
   // Appends one message's JSON (comma included) and records its span. The caller checked room.
-  static void append(Batch& batch, std::string_view message_json) noexcept;
+  // Inline: the serializer calls it once per message.
+  static void append(Batch& batch, std::string_view message_json) noexcept {
+    ByteBuffer& body = batch.body;
+    std::size_t at = body.size();
+    if (!batch.messages.empty()) body.data()[at++] = ',';
+    std::memcpy(body.data() + at, message_json.data(), message_json.size());
+    batch.messages.push_back(
+        MessageSpan{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size())});
+    body.resize(at + message_json.size());
+  }
   // Ends the body after its messages with sentAt = `now` and the batch's messageId (kept in
   // `batch.id`), and remembers where the suffix starts. Call again to refresh sentAt: the
   // suffix is cut at `batch.envelope_at` and rewritten; messages and messageId stay.

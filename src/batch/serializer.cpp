@@ -33,7 +33,8 @@ Serializer::Serializer(SerializerOptions options, SerializerLinks links)
     : options_(std::move(options)),
       links_(links),
       compressor_(options_.compression_level),
-      envelope_(options_.default_context) {
+      envelope_(options_.default_context),
+      envelope_bytes_(envelope_.max_bytes()) {
   if (links_.spool != nullptr) {
     held_.frames.reserve(options_.batch_size + records_per_take);
     held_.runs.reserve(options_.batch_size + records_per_take);
@@ -48,8 +49,6 @@ void Serializer::drain(std::chrono::steady_clock::time_point deadline) noexcept 
   draining_.store(true, std::memory_order_release);
   wake();
 }
-
-std::size_t Serializer::envelope_bytes() const noexcept { return envelope_.max_bytes(); }
 
 void Serializer::run() noexcept {
   for (;;) {
@@ -116,7 +115,20 @@ bool Serializer::place(Record const& record) noexcept {
   return true;
 }
 
+// Per record: one test of the open batch's count and bytes, nothing else.
 bool Serializer::make_room(std::size_t length) noexcept {
+  if (current_ != nullptr) {
+    std::size_t const count = current_->messages.size();
+    if (count == 0) return true;  // the first message always goes in (it was checked to fit)
+    if (count < options_.batch_size &&
+        current_->body.size() + 1 + length + envelope_bytes_ <= options_.max_batch_bytes) {
+      return true;
+    }
+  }
+  return make_room_slow(length);
+}
+
+bool Serializer::make_room_slow(std::size_t length) noexcept {
   if (current_ == nullptr) {
     current_ = links_.batches.try_take();
     if (current_ == nullptr) {
@@ -213,21 +225,27 @@ void Serializer::append(Record const& record) noexcept {
   consumed(record);
 }
 
+// Per record too: the rare parts (a new block's run, the spool's frame) are calls, so that this
+// stays a few instructions inline in the loop rather than a call that saves six registers.
 void Serializer::consumed(Record const& record) noexcept {
   ++consumed_;
   release(record.block);
-  if (links_.spool != nullptr) {
-    // Reserved for a batch's worth plus a round of evictions: never allocates.
-    held_.frames.push_back(record.block->data() + record.offset - spool::record_frame_bytes);
-  }
+  if (links_.spool != nullptr) hold_frame(record);
+}
+
+void Serializer::hold_frame(Record const& record) noexcept {
+  // Reserved for a batch's worth plus a round of evictions: never allocates.
+  held_.frames.push_back(record.block->data() + record.offset - spool::record_frame_bytes);
 }
 
 void Serializer::release(Block* block) noexcept {
-  if (block != release_block_) {
-    flush_releases();
-    release_block_ = block;
-  }
+  if (block != release_block_) start_release_run(block);
   ++release_count_;
+}
+
+void Serializer::start_release_run(Block* block) noexcept {
+  flush_releases();
+  release_block_ = block;
 }
 
 void Serializer::flush_releases() noexcept {

@@ -72,14 +72,16 @@ class Serializer {
   void drain(std::chrono::steady_clock::time_point deadline) noexcept;
 
   // `],"sentAt":...,"messageId":...,"context":{...}}` is at most this long.
-  std::size_t envelope_bytes() const noexcept;
+  std::size_t envelope_bytes() const noexcept { return envelope_bytes_; }
 
  private:
   void take_records() noexcept;
   bool place(Record const& record) noexcept;  // false: stalled for lack of a batch buffer
   // Room for `length` more bytes in the current batch (opening one, closing a full one); false:
-  // stalled for lack of a batch buffer.
+  // stalled for lack of a batch buffer. The common case, an open batch with room, is the inline
+  // test; opening and closing batches is make_room_slow.
   bool make_room(std::size_t length) noexcept;
+  [[gnu::noinline]] bool make_room_slow(std::size_t length) noexcept;
   void append(Record const& record) noexcept;
   // Spool: records of an adopted arena into batches, up to a round's worth; false when stalled.
   bool place_recovered() noexcept;
@@ -92,7 +94,9 @@ class Serializer {
   void evict_oldest() noexcept;
   void fail_everything_left() noexcept;
   void consumed(Record const& record) noexcept;
+  [[gnu::noinline]] void hold_frame(Record const& record) noexcept;
   void release(Block* block) noexcept;
+  [[gnu::noinline]] void start_release_run(Block* block) noexcept;
   void flush_releases() noexcept;
   bool drained() const noexcept;
   void wait(bool stalled, bool draining) noexcept;
@@ -112,6 +116,7 @@ class Serializer {
   Compressor compressor_;
   BatchIds ids_;
   Envelope envelope_;
+  std::size_t const envelope_bytes_;  // envelope_.max_bytes(), asked once per record otherwise
   std::uint64_t serial_ = 0;
   std::uint64_t consumed_ = 0;      // mirrors counters.consumed
   Block* release_block_ = nullptr;  // consecutive records of one block are released together
