@@ -87,8 +87,12 @@ CurlTransport::CurlTransport(CurlTransportOptions const& options) {
     append("Content-Type: application/json");
     append(user_agent.c_str());
     append("Expect:");  // no 100-continue round trip for large bodies
+    append("Accept:");  // not one of wire-format.md's headers: curl's own "Accept: */*" is left out
     if (c != Compression::none) append(("Content-Encoding: " + std::string(content_encoding(c))).c_str());
   }
+
+  url_.reset(curl_url());
+  if (url_ != nullptr && curl_url_set(url_.get(), CURLUPART_URL, options.url.c_str(), 0) != CURLUE_OK) url_.reset();
 
   slots_.resize(options.max_in_flight);
   idle_slots_.reserve(slots_.size());
@@ -96,7 +100,11 @@ CurlTransport::CurlTransport(CurlTransportOptions const& options) {
     slot.easy.reset(curl_easy_init());
     if (slot.easy == nullptr) throw std::runtime_error("htevents: curl_easy_init failed");
     CURL* e = slot.easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, options.url.c_str());
+    if (url_ != nullptr) {
+      curl_easy_setopt(e, CURLOPT_CURLU, url_.get());
+    } else {
+      curl_easy_setopt(e, CURLOPT_URL, options.url.c_str());
+    }
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // wire-format.md: follow no redirects

@@ -61,6 +61,9 @@ class CurlTransport final : public HttpTransport {
   struct SlistDelete {
     void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
   };
+  struct UrlDelete {
+    void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+  };
 
   struct Slot {
     std::unique_ptr<CURL, EasyDelete> easy;
@@ -77,6 +80,10 @@ class CurlTransport final : public HttpTransport {
   // Declared first, destroyed last: the easy handles leave the multi handle before it goes.
   std::unique_ptr<CURLM, MultiDelete> multi_;
   std::unique_ptr<curl_slist, SlistDelete> headers_[3];  // by Compression value
+  // The URL parsed once, handed to every easy handle (CURLOPT_CURLU): curl otherwise parses the
+  // URL string again for every request. Null when curl's parser refuses it: the handles then
+  // get the string, and the request fails as curl decides (a permanent error).
+  std::unique_ptr<CURLU, UrlDelete> url_;
   std::vector<Slot> slots_;
   std::vector<Slot*> idle_slots_;
 };

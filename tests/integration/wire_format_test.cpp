@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <algorithm>
 #include <vector>
 
 #include "support/client_fixture.hpp"
@@ -241,6 +242,12 @@ TEST_F(WireFormat, HeadersAreExactForEachCompression) {
     EXPECT_EQ(h.content_encoding, c.content_encoding);
     EXPECT_EQ(h.path, "/v1/batch");
     EXPECT_EQ(collector.stats().unique_message_ids, 1u);
+    // wire-format.md's headers and HTTP's own two, nothing else (curl adds "Accept: */*" unless told not to).
+    std::vector<std::string> names = h.names;
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> expected = {"authorization", "content-length", "content-type", "host", "user-agent"};
+    if (c.compression != Compression::none) expected.insert(expected.begin() + 1, "content-encoding");
+    EXPECT_EQ(names, expected);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -525,6 +526,15 @@ Outcome Collector::Impl::decide_fault(MHD_Connection* connection, Request& reque
     RequestHeaders headers{header_value(connection, MHD_HTTP_HEADER_AUTHORIZATION),
                            header_value(connection, MHD_HTTP_HEADER_CONTENT_TYPE), encoding_header,
                            header_value(connection, MHD_HTTP_HEADER_USER_AGENT), url};
+    MHD_get_connection_values(
+        connection, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, char const* key, char const*) -> MHD_Result {
+          std::string name(key);
+          for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          static_cast<RequestHeaders*>(cls)->names.push_back(std::move(name));
+          return MHD_YES;
+        },
+        &headers);
     std::lock_guard lock(headers_mutex_);
     last_headers_ = std::move(headers);
   }

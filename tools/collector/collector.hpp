@@ -142,6 +142,7 @@ class Collector {
     std::string content_encoding{};
     std::string user_agent{};
     std::string path{};
+    std::vector<std::string> names{};  // every header's name, lowercase, in the order sent
   };
   /// The headers of the latest POST to .../v1/batch (all empty before the first). Copies.
   [[nodiscard]] RequestHeaders last_headers() const;
