@@ -234,8 +234,24 @@ void Serializer::consumed(Record const& record) noexcept {
 }
 
 void Serializer::hold_frame(Record const& record) noexcept {
-  // Reserved for a batch's worth plus a round of evictions: never allocates.
-  held_.frames.push_back(record.block->data() + record.offset - spool::record_frame_bytes);
+  char* const frame = record.block->data() + record.offset - spool::record_frame_bytes;
+  std::vector<char*>& frames = held_.frames;
+  // Reserved for a batch's worth plus a round of evictions, so never full here; the test keeps
+  // the vector's growth path (and the registers it saves) out of the serializer's loop.
+  if (frames.size() == frames.capacity()) [[unlikely]] {
+    hold_frame_growing(frame);
+    return;
+  }
+  frames.push_back(frame);
+}
+
+void Serializer::hold_frame_growing(char* frame) noexcept {
+  try {
+    held_.frames.push_back(frame);
+  } catch (...) {
+    // Not reached (reserved); without its mark the record is sent again after a crash: a
+    // duplicate, never a loss.
+  }
 }
 
 void Serializer::release(Block* block) noexcept {

@@ -94,7 +94,8 @@ class Serializer {
   void evict_oldest() noexcept;
   void fail_everything_left() noexcept;
   void consumed(Record const& record) noexcept;
-  [[gnu::noinline]] void hold_frame(Record const& record) noexcept;
+  void hold_frame(Record const& record) noexcept;
+  [[gnu::noinline]] void hold_frame_growing(char* frame) noexcept;
   void release(Block* block) noexcept;
   [[gnu::noinline]] void start_release_run(Block* block) noexcept;
   void flush_releases() noexcept;
