@@ -3,6 +3,7 @@
 // the fast path's equivalence with the struct API. Bodies are compared as parsed JSON.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -13,7 +14,6 @@
 #include <regex>
 #include <set>
 #include <string>
-#include <algorithm>
 #include <vector>
 
 #include "support/client_fixture.hpp"
