@@ -14,4 +14,10 @@ Track w1_event(std::uint64_t i) {
                               {"coupon", nullptr}}};
 }
 
+void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i) {
+  event.user_id.assign(ids.user_id());
+  event.properties.set("product_id", std::string(ids.product_id()));
+  event.properties.set("quantity", i % 10);
+}
+
 }  // namespace htevents::load
