@@ -66,9 +66,13 @@ void Serializer::run() noexcept {
     flush_releases();
     if (current_ != nullptr && !current_->messages.empty() &&
         (std::chrono::steady_clock::now() - batch_started_ >= options_.interval ||
-         // With a spool a block is let go only when its records' batch is on disk: producers
-         // waiting for room need the open batch closed, not its interval out.
-         (links_.spool != nullptr && !held_.empty() && links_.intake.producers_waiting()))) {
+         // With a spool a block is let go only when its records' batch settles: producers
+         // waiting for room need the open batch closed, not its interval out, once the ring is
+         // drained (the last take was short). Before that, the records still queued fill the
+         // batch, and closing it early only sends more, smaller requests (1,117 rather than 800
+         // for 200,000 events from 8 threads; Spool.BatchesStayFullWhileProducersWaitForRoom).
+         (links_.spool != nullptr && !held_.empty() && next_ == pending_size_ && pending_size_ < records_per_take &&
+          links_.intake.producers_waiting()))) {
       close_batch();
     }
     serve_flushes();
