@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cfloat>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -307,6 +308,25 @@ TEST(Double, WritesDecimalsOfUpToFifteenDigitsAsTheirText) {
       expected.append(digits, 0, digits.size() - k).append(".").append(digits, digits.size() - k);
     }
     ASSERT_EQ(dbl(negative ? -magnitude : magnitude), expected) << "m " << m << ", k " << k;
+  }
+}
+
+TEST(Double, NeighboursOfShortDecimalsTakeTheGeneralShortestForm) {
+  // The doubles next to a decimal of at most 6 places are not such a decimal: the short form
+  // must not claim them (rounding v * 10^6 would land on the decimal's digits), and they get
+  // std::to_chars's shortest form, 16-17 digits.
+  std::mt19937_64 rng(20261207);
+  constexpr std::uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  for (int i = 0; i < 200000; ++i) {
+    auto const k = static_cast<std::size_t>(1 + rng() % 6);
+    std::uint64_t const m = 1 + (rng() >> (rng() % 64)) % (1000000000 * pow10[k] - 1);
+    double const decimal = static_cast<double>(m) / static_cast<double>(pow10[k]);
+    for (double v : {std::nextafter(decimal, 0.0), std::nextafter(decimal, 2e9)}) {
+      if (v == std::trunc(v)) continue;  // integral: written as an integer
+      char expected[hd::max_double_size];
+      std::string_view const want(expected, std::to_chars(expected, expected + sizeof expected, v).ptr);
+      ASSERT_EQ(dbl(v), want) << "next to " << m << " / 10^" << k;
+    }
   }
 }
 
