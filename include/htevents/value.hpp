@@ -70,6 +70,10 @@ class HTEVENTS_EXPORT Object {
   Object& set(std::string key, Value value);
   /// The value under `key`, or nullptr. Linear in size().
   [[nodiscard]] Value const* find(std::string_view key) const noexcept;
+  /// The same, to change in place: an event struct reused from one enqueue to the next keeps
+  /// its keys and its strings' storage (`*props.find("sku")->get_if<std::string>() = id`)
+  /// where `set` would build a key and a Value for each call.
+  [[nodiscard]] Value* find(std::string_view key) noexcept;
   /// Removes `key`; true if it was there.
   bool erase(std::string_view key);
   [[nodiscard]] std::size_t size() const noexcept;
@@ -127,6 +131,11 @@ class Value {
   }
   template <class T>
   [[nodiscard]] T const* get_if() const noexcept {
+    return std::get_if<T>(&v_);
+  }
+  /// The alternative T to change in place, or nullptr when the value holds another.
+  template <class T>
+  [[nodiscard]] T* get_if() noexcept {
     return std::get_if<T>(&v_);
   }
   friend bool operator==(Value const&, Value const&) = default;

@@ -20,6 +20,10 @@ Value const* Object::find(std::string_view key) const noexcept {
   return it == members_.end() ? nullptr : &it->value;
 }
 
+Value* Object::find(std::string_view key) noexcept {
+  return const_cast<Value*>(static_cast<Object const&>(*this).find(key));  // the same search, on a non-const object
+}
+
 bool Object::erase(std::string_view key) {
   auto it = std::find_if(members_.begin(), members_.end(), [&](Member const& m) { return m.key == key; });
   if (it == members_.end()) return false;

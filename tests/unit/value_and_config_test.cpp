@@ -76,6 +76,24 @@ TEST(Object, FindAndEraseByKey) {
   EXPECT_EQ(empty.find("a"), nullptr);
 }
 
+TEST(Object, FindOnAMutableObjectChangesTheValueInPlace) {
+  Object o{{"sku", "sku-1"}, {"quantity", std::uint64_t{1}}, {"total", 1.5}};
+  Value* const sku = o.find("sku");
+  ASSERT_NE(sku, nullptr);
+  std::string* const text = sku->get_if<std::string>();
+  ASSERT_NE(text, nullptr);
+  EXPECT_EQ(sku->get_if<double>(), nullptr) << "another alternative than the one held";
+  std::string const* const storage = &std::get<std::string>(sku->storage());
+  text->assign("sku-42");
+  *o.find("quantity")->get_if<std::uint64_t>() = 7;
+  *o.find("total") = "now a string";
+  EXPECT_EQ(o.find("missing"), nullptr);
+  EXPECT_EQ(o, (Object{{"sku", "sku-42"}, {"quantity", std::uint64_t{7}}, {"total", "now a string"}}));
+  EXPECT_EQ(&std::get<std::string>(o.find("sku")->storage()), storage) << "changed in place, not replaced";
+  Object const& read_only = o;
+  EXPECT_EQ(read_only.find("sku"), sku) << "both overloads find the same member";
+}
+
 TEST(Value, StringLiteralNeverBecomesBool) {
   Value const literal = "yes";
   EXPECT_TRUE(literal.is<std::string>());
