@@ -42,7 +42,7 @@ using flags::UsageError;
 // --- W1 -----------------------------------------------------------------------------------------
 
 using load::send_w1_fast;
-using load::refill_w1_event;
+using load::W1Refill;
 using load::W1Sequence;
 using load::w1_event;
 
@@ -221,9 +221,10 @@ int run(LoadOptions const& o) {
       // W1's ids are stepped from one event to the next, not formatted each time (W1Sequence):
       // the instruction counts (tools/instructions.sh) are of the SDK, not of to_chars.
       W1Sequence sequence(first);
-      // The struct API's event is one Track per thread refilled in place (refill_w1_event),
+      // The struct API's event is one Track per thread refilled in place (W1Refill),
       // for the same reason: the counts are of enqueue, not of building strings.
       Track event = w1_event(first);
+      W1Refill refill(event);
       ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (std::uint64_t i = first; i < last; ++i) {
@@ -231,7 +232,7 @@ int run(LoadOptions const& o) {
         // Timed in ticks (ticks.hpp; converted to ns after the run): two clock_gettime calls per
         // event would cost more than a third of the call being measured.
         if (o.struct_api) {
-          refill_w1_event(event, sequence.ids(), i);  // building the struct is not the timed call
+          refill(sequence.ids(), i);  // building the struct is not the timed call
           std::uint64_t const t0 = ticks();
           status = client->enqueue(event);
           h.record(ticks() - t0);

@@ -1,6 +1,7 @@
 #include "load/w1.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace htevents::load {
 
@@ -14,21 +15,36 @@ Track w1_event(std::uint64_t i) {
                               {"coupon", nullptr}}};
 }
 
-void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i) {
-  event.user_id.assign(ids.user_id());
-  // In place when `event` is W1's shape (Object::find, Value::get_if): no key or Value built.
-  Value* const product = event.properties.find("product_id");
-  if (std::string* text = product != nullptr ? product->get_if<std::string>() : nullptr) {
-    text->assign(ids.product_id());
-  } else {
-    event.properties.set("product_id", std::string(ids.product_id()));
+namespace {
+
+// The property `key` of `event` as a T, set (to T{}) first when it is missing or holds another
+// type: a Track not of w1_event's shape still ends up with W1's fields.
+template <class T>
+T& w1_property(Track& event, std::string_view key) {
+  Value* value = event.properties.find(key);
+  if (value == nullptr || value->get_if<T>() == nullptr) {
+    event.properties.set(std::string(key), T{});
+    value = event.properties.find(key);
   }
-  Value* const quantity = event.properties.find("quantity");
-  if (std::uint64_t* number = quantity != nullptr ? quantity->get_if<std::uint64_t>() : nullptr) {
-    *number = i % 10;
-  } else {
-    event.properties.set("quantity", i % 10);
-  }
+  return *value->get_if<T>();
 }
+
+}  // namespace
+
+// Both found before either is kept: a set() for the second could move the first.
+W1Refill::W1Refill(Track& event) : event_(event), product_id_(nullptr), quantity_(nullptr) {
+  (void)w1_property<std::string>(event, "product_id");
+  (void)w1_property<std::uint64_t>(event, "quantity");
+  product_id_ = &w1_property<std::string>(event, "product_id");
+  quantity_ = &w1_property<std::uint64_t>(event, "quantity");
+}
+
+void W1Refill::operator()(W1Ids const& ids, std::uint64_t i) {
+  event_.user_id.assign(ids.user_id());
+  product_id_->assign(ids.product_id());
+  *quantity_ = i % 10;
+}
+
+void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i) { W1Refill{event}(ids, i); }
 
 }  // namespace htevents::load

@@ -95,10 +95,24 @@ class W1Sequence {
 /// W1 event i as a struct for Client::enqueue. Allocates (strings, properties).
 [[nodiscard]] Track w1_event(std::uint64_t i);
 
-/// Turns `event`, a W1 event as w1_event made it, into W1 event i (`ids` holds W1Ids(i)'s
-/// text) in place: only the fields that differ are assigned, into the strings' own storage, as
-/// a caller reusing one struct per thread would. Allocates nothing once `event` has held
-/// ids as long.
+/// Turns one Track, a W1 event as w1_event made it, into W1 event i (`ids` holds W1Ids(i)'s
+/// text) in place, as a caller reusing one struct per thread would: it finds the two
+/// properties that change once (Object::find, Value::get_if), then each refill assigns the
+/// fields that differ into their own storage, with no key search and no Value built. Allocates
+/// nothing once the event has held ids as long. The event must outlive it and keep its
+/// properties (no set or erase on them in between: the pointers would dangle).
+class W1Refill {
+ public:
+  explicit W1Refill(Track& event);
+  void operator()(W1Ids const& ids, std::uint64_t i);
+
+ private:
+  Track& event_;
+  std::string* product_id_;
+  std::uint64_t* quantity_;
+};
+
+/// The same for one event, finding the properties each time.
 void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i);
 
 }  // namespace htevents::load

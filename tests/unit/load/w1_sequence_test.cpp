@@ -11,6 +11,7 @@
 namespace {
 
 using htevents::load::refill_w1_event;
+using htevents::load::W1Refill;
 using htevents::load::w1_event;
 using htevents::load::W1Ids;
 using htevents::load::W1Sequence;
@@ -43,8 +44,9 @@ TEST(W1Sequence, StepsFromAThreadsFirstEventLikeLoadSplitsThem) {
 TEST(W1Sequence, ARefilledTrackEqualsTheEventBuiltFromScratch) {
   W1Sequence sequence(995);
   htevents::Track event = w1_event(995);
+  W1Refill refill(event);
   for (std::uint64_t i = 995; i < 1'012; ++i) {
-    refill_w1_event(event, sequence.ids(), i);
+    refill(sequence.ids(), i);
     htevents::Track const expected = w1_event(i);
     ASSERT_EQ(event.user_id, expected.user_id) << "event " << i;
     ASSERT_EQ(event.event, expected.event);
@@ -52,6 +54,21 @@ TEST(W1Sequence, ARefilledTrackEqualsTheEventBuiltFromScratch) {
     ASSERT_TRUE(event.anonymous_id.empty() && event.message_id.empty() && !event.timestamp.has_value());
     sequence.advance();
   }
+}
+
+// A Track of another shape still gets W1's two changing fields, of W1's types, and keeps the
+// rest; refill_w1_event (no kept pointers) gives the same.
+TEST(W1Sequence, ARefillGivesAnotherShapeW1sChangingFields) {
+  htevents::Track event{.user_id = "someone", .event = "Other", .properties = {{"quantity", "three"}, {"x", 1}}};
+  W1Refill refill(event);
+  refill(htevents::load::W1Ids(1'234), 1'234);
+  EXPECT_EQ(event.user_id, "user-1234");
+  EXPECT_EQ(event.properties,
+            (htevents::Object{{"quantity", std::uint64_t{4}}, {"x", 1}, {"product_id", "sku-234"}}));
+  htevents::Track again = event;
+  refill_w1_event(again, htevents::load::W1Ids(7), 7);
+  EXPECT_EQ(again.properties,
+            (htevents::Object{{"quantity", std::uint64_t{7}}, {"x", 1}, {"product_id", "sku-7"}}));
 }
 
 }  // namespace
