@@ -1,8 +1,14 @@
 #include "message/encoder.hpp"
 
 #include <cmath>
+#include <concepts>
+#include <string_view>
 
+#include "message/copy_short.hpp"
+#include "message/json_string.hpp"
+#include "message/json_time.hpp"
 #include "message/message_id.hpp"
+#include "message/uuid.hpp"
 #include "message/value_encoding.hpp"
 
 namespace htevents::inline v0::detail {
@@ -59,9 +65,44 @@ Status validate(Alias const& m) noexcept {
 
 namespace {
 
+// Each message is written in two parts. The fixed part, from `{"type":...` to the timestamp,
+// is strings only: its worst case is known up front, and when the block has room for it, it is
+// written with one reservation through ReservedOut, without a check per piece (each of those
+// reloaded the cursor, the limit and the status: any write through char* may store to them).
+// Short of room, the same template writes it onto the MessageArena, checked. The objects
+// (context, properties or traits, integrations) follow, checked.
+
+// Writes into room reserved before: the pieces of MessageArena's interface the fixed part uses.
+class ReservedOut {
+ public:
+  ReservedOut(char* p, UuidGenerator& uuids) noexcept : p_(p), uuids_(uuids) {}
+  void raw(std::string_view bytes) noexcept {
+    copy_short(p_, bytes.data(), bytes.size());
+    p_ += bytes.size();
+  }
+  void string(std::string_view s) noexcept { p_ = write_json_string_inline(p_, s); }
+  void uuid() noexcept {
+    *p_++ = '"';
+    p_ = uuids_.write(p_);
+    *p_++ = '"';
+  }
+  void timestamp(Timestamp t) noexcept { p_ = write_timestamp(p_, t); }
+  void now() noexcept { p_ = write_now_timestamp(p_); }
+  char* end() const noexcept { return p_; }
+
+ private:
+  char* p_;
+  UuidGenerator& uuids_;
+};
+
+// The most `key` and the string `s` can take.
+std::size_t string_bound(std::string_view key, std::string_view s) noexcept {
+  return key.size() + max_json_string_size(s.size());
+}
+
 // `{"type":"<type>","messageId":"<id>"` and the identity keys every type but alias shares.
-template <class Message>
-void head(MessageArena& out, std::string_view type_prefix, Message const& m) noexcept {
+template <class Out, class Message>
+void head(Out& out, std::string_view type_prefix, Message const& m) noexcept {
   out.raw(type_prefix);
   if (m.message_id.empty()) {
     out.uuid();
@@ -76,11 +117,105 @@ void head(MessageArena& out, std::string_view type_prefix, Message const& m) noe
   }
 }
 
-void optional_string(MessageArena& out, std::string_view key_with_colon, std::string const& s) noexcept {
+template <class Message>
+std::size_t head_bound(std::string_view type_prefix, Message const& m) noexcept {
+  std::size_t n =
+      type_prefix.size() + (m.message_id.empty() ? UuidGenerator::size + 2 : max_json_string_size(m.message_id.size()));
+  if constexpr (requires { m.anonymous_id; }) n += string_bound(R"(,"anonymousId":)", m.anonymous_id);
+  return n;
+}
+
+template <class Out>
+void optional_string(Out& out, std::string_view key_with_colon, std::string const& s) noexcept {
   if (s.empty()) return;
   out.raw(key_with_colon);
   out.string(s);
 }
+
+template <class Out>
+void required_string(Out& out, std::string_view key_with_colon, std::string const& s) noexcept {
+  out.raw(key_with_colon);
+  out.string(s);
+}
+
+template <class Out, class Message>
+void timestamp(Out& out, Message const& m) noexcept {
+  out.raw(R"(,"timestamp":)");
+  if (m.timestamp) {
+    out.timestamp(*m.timestamp);
+  } else {
+    out.now();
+  }
+}
+
+constexpr std::size_t timestamp_bound = std::string_view(R"(,"timestamp":)").size() + max_timestamp_size;
+
+// The fixed part of each type (see above): its bound and its writer.
+struct FixedPart {
+  static std::size_t bound(Identify const& m) noexcept {
+    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + timestamp_bound;
+  }
+  template <class Out>
+  static void write(Out& out, Identify const& m) noexcept {
+    head(out, prefix(m), m);
+    optional_string(out, R"(,"userId":)", m.user_id);
+    timestamp(out, m);
+  }
+  static std::size_t bound(Track const& m) noexcept {
+    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + string_bound(R"(,"event":)", m.event) +
+           timestamp_bound;
+  }
+  template <class Out>
+  static void write(Out& out, Track const& m) noexcept {
+    head(out, prefix(m), m);
+    optional_string(out, R"(,"userId":)", m.user_id);
+    required_string(out, R"(,"event":)", m.event);
+    timestamp(out, m);
+  }
+  template <class PageLike>
+  requires std::same_as<PageLike, Page> || std::same_as<PageLike, Screen>
+  static std::size_t bound(PageLike const& m) noexcept {
+    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + string_bound(R"(,"name":)", m.name) +
+           timestamp_bound;
+  }
+  template <class Out, class PageLike>
+  requires std::same_as<PageLike, Page> || std::same_as<PageLike, Screen>
+  static void write(Out& out, PageLike const& m) noexcept {
+    head(out, prefix(m), m);
+    optional_string(out, R"(,"userId":)", m.user_id);
+    optional_string(out, R"(,"name":)", m.name);
+    timestamp(out, m);
+  }
+  static std::size_t bound(Group const& m) noexcept {
+    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) +
+           string_bound(R"(,"groupId":)", m.group_id) + timestamp_bound;
+  }
+  template <class Out>
+  static void write(Out& out, Group const& m) noexcept {
+    head(out, prefix(m), m);
+    optional_string(out, R"(,"userId":)", m.user_id);
+    required_string(out, R"(,"groupId":)", m.group_id);
+    timestamp(out, m);
+  }
+  static std::size_t bound(Alias const& m) noexcept {
+    return head_bound(prefix(m), m) + string_bound(R"(,"previousId":)", m.previous_id) +
+           string_bound(R"(,"userId":)", m.user_id) + timestamp_bound;
+  }
+  template <class Out>
+  static void write(Out& out, Alias const& m) noexcept {
+    head(out, prefix(m), m);
+    required_string(out, R"(,"previousId":)", m.previous_id);
+    required_string(out, R"(,"userId":)", m.user_id);
+    timestamp(out, m);
+  }
+
+  static std::string_view prefix(Identify const&) noexcept { return R"({"type":"identify","messageId":)"; }
+  static std::string_view prefix(Track const&) noexcept { return R"({"type":"track","messageId":)"; }
+  static std::string_view prefix(Page const&) noexcept { return R"({"type":"page","messageId":)"; }
+  static std::string_view prefix(Screen const&) noexcept { return R"({"type":"screen","messageId":)"; }
+  static std::string_view prefix(Group const&) noexcept { return R"({"type":"group","messageId":)"; }
+  static std::string_view prefix(Alias const&) noexcept { return R"({"type":"alias","messageId":)"; }
+};
 
 void optional_object(MessageArena& out, std::string_view key_with_colon, Object const& o) noexcept {
   if (o.empty()) return;
@@ -88,71 +223,61 @@ void optional_object(MessageArena& out, std::string_view key_with_colon, Object 
   out.object(o);
 }
 
+// The fixed part, then the context: under one reservation when the block has room for the
+// fixed part's worst case, piece by piece otherwise.
 template <class Message>
-void timestamp_and_context(MessageArena& out, Message const& m) noexcept {
-  out.raw(R"(,"timestamp":)");
-  if (m.timestamp) {
-    out.timestamp(*m.timestamp);
+void fixed_part_and_context(MessageArena& out, Message const& m) noexcept {
+  std::size_t const bound = FixedPart::bound(m);
+  char* const p = bound <= out.room() ? out.reserve(bound) : nullptr;
+  if (p != nullptr) {
+    ReservedOut reserved(p, out.uuids());
+    FixedPart::write(reserved, m);
+    out.advance(reserved.end());
   } else {
-    out.now();
+    FixedPart::write(out, m);
   }
   optional_object(out, R"(,"context":)", m.context);
-}
-
-template <class Message>
-void page_like(MessageArena& out, std::string_view prefix, Message const& m) noexcept {
-  head(out, prefix, m);
-  optional_string(out, R"(,"userId":)", m.user_id);
-  optional_string(out, R"(,"name":)", m.name);
-  timestamp_and_context(out, m);
-  optional_object(out, R"(,"properties":)", m.properties);
-  optional_object(out, R"(,"integrations":)", m.integrations);
-  out.raw('}');
 }
 
 }  // namespace
 
 void encode(MessageArena& out, Identify const& m) noexcept {
-  head(out, R"({"type":"identify","messageId":)", m);
-  optional_string(out, R"(,"userId":)", m.user_id);
-  timestamp_and_context(out, m);
+  fixed_part_and_context(out, m);
   optional_object(out, R"(,"traits":)", m.traits);
   optional_object(out, R"(,"integrations":)", m.integrations);
   out.raw('}');
 }
 
 void encode(MessageArena& out, Track const& m) noexcept {
-  head(out, R"({"type":"track","messageId":)", m);
-  optional_string(out, R"(,"userId":)", m.user_id);
-  out.raw(R"(,"event":)");
-  out.string(m.event);
-  timestamp_and_context(out, m);
+  fixed_part_and_context(out, m);
   optional_object(out, R"(,"properties":)", m.properties);
   optional_object(out, R"(,"integrations":)", m.integrations);
   out.raw('}');
 }
 
-void encode(MessageArena& out, Page const& m) noexcept { page_like(out, R"({"type":"page","messageId":)", m); }
-void encode(MessageArena& out, Screen const& m) noexcept { page_like(out, R"({"type":"screen","messageId":)", m); }
+void encode(MessageArena& out, Page const& m) noexcept {
+  fixed_part_and_context(out, m);
+  optional_object(out, R"(,"properties":)", m.properties);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
+
+void encode(MessageArena& out, Screen const& m) noexcept {
+  fixed_part_and_context(out, m);
+  optional_object(out, R"(,"properties":)", m.properties);
+  optional_object(out, R"(,"integrations":)", m.integrations);
+  out.raw('}');
+}
 
 void encode(MessageArena& out, Group const& m) noexcept {
-  head(out, R"({"type":"group","messageId":)", m);
-  optional_string(out, R"(,"userId":)", m.user_id);
-  out.raw(R"(,"groupId":)");
-  out.string(m.group_id);
-  timestamp_and_context(out, m);
+  fixed_part_and_context(out, m);
   optional_object(out, R"(,"traits":)", m.traits);
   optional_object(out, R"(,"integrations":)", m.integrations);
   out.raw('}');
 }
 
 void encode(MessageArena& out, Alias const& m) noexcept {
-  head(out, R"({"type":"alias","messageId":)", m);
-  out.raw(R"(,"previousId":)");
-  out.string(m.previous_id);
-  out.raw(R"(,"userId":)");
-  out.string(m.user_id);
-  timestamp_and_context(out, m);
+  fixed_part_and_context(out, m);
   optional_object(out, R"(,"integrations":)", m.integrations);
   out.raw('}');
 }

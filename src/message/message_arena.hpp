@@ -75,6 +75,8 @@ class MessageArena {
   // messageId and timestamp where the caller set none, and the message's own `}`.
   void close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept;
   void uuid() noexcept;
+  // The producer's generator, for writers that fill a reservation themselves.
+  UuidGenerator& uuids() noexcept { return producer_.uuid; }
 
   void fail(Status status) noexcept {
     if (status_ == Status::ok) status_ = status;

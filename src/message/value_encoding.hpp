@@ -40,14 +40,62 @@ void encode_key(Out& out, std::string_view key, bool comma) noexcept {
 template <class Out>
 inline void encode_value(Out& out, Value const& v) noexcept;
 
+// The most a scalar or string value can take (encode_value's worst case), or 0 for the
+// alternatives that encode_value does not write inline (and a double it would reject).
+inline std::size_t inline_value_room(Value::Storage const& s) noexcept {
+  switch (s.index()) {
+    case 0: return 4;
+    case 1: return 5;
+    case 2:
+    case 3: return max_integer_size;
+    case 4: return std::isfinite(*std::get_if<double>(&s)) ? max_double_size : 0;
+    case 5: return max_json_string_size(std::get_if<std::string>(&s)->size());
+    default: return 0;
+  }
+}
+
+// The value of inline_value_room's alternatives at `p` (which has that room). Returns the end.
+inline char* write_inline_value(char* p, Value::Storage const& s) noexcept {
+  switch (s.index()) {
+    case 0: std::memcpy(p, "null", 4); return p + 4;
+    case 1:
+      if (*std::get_if<bool>(&s)) {
+        std::memcpy(p, "true", 4);
+        return p + 4;
+      }
+      std::memcpy(p, "false", 5);
+      return p + 5;
+    case 2: return write_integer(p, *std::get_if<std::int64_t>(&s));
+    case 3: return write_integer(p, *std::get_if<std::uint64_t>(&s));
+    case 4: return write_double(p, *std::get_if<double>(&s));
+    default: return write_json_string_inline(p, *std::get_if<std::string>(&s));
+  }
+}
+
 template <class Out>
 void encode_object(Out& out, Object const& o, std::string_view skip_key = {}) noexcept {
   out.raw("{");
   bool comma = false;
   for (auto const& member : o.members()) {
     if (!skip_key.empty() && member.key == skip_key) continue;
-    encode_key(out, member.key, comma);
-    encode_value(out, member.value);
+    Value::Storage const& value = member.value.storage();
+    // A scalar or a string whose worst case fits: key and value under one reservation (the
+    // separate ones each reloaded the cursor and the status, every write through char* being
+    // a possible store to them). Anything else, or short of room: one at a time.
+    std::size_t const value_room = inline_value_room(value);
+    std::size_t const room = 1 + max_json_string_size(member.key.size()) + 1 + value_room;
+    if (value_room != 0 && room <= out.room()) {
+      if (char* p = out.reserve(room)) {
+        *p = ',';
+        p += comma ? 1 : 0;
+        p = write_json_string_inline(p, member.key);
+        *p++ = ':';
+        out.advance(write_inline_value(p, value));
+      }
+    } else {
+      encode_key(out, member.key, comma);
+      encode_value(out, member.value);
+    }
     comma = true;
   }
   out.raw("}");

@@ -218,6 +218,45 @@ TEST_F(WireFormat, IdentifyAndScreenCarryTheirKeys) {
             "");
 }
 
+// Strings whose worst case (6 bytes a byte) is past a 64 KiB block, though they fit: the fixed
+// part of each message (type to timestamp) is then written piece by piece, checked, not under
+// one reservation. The bytes must be the same either way.
+TEST_F(WireFormat, LongStringsBeforeTheTimestampAreWrittenTheSame) {
+  std::string const a(6'000, 'a');
+  std::string const b(6'000, 'b');
+  auto const bodies = bodies_from([&](Client& client) {
+    ASSERT_EQ(client.enqueue(Identify{.user_id = a, .anonymous_id = b, .timestamp = go_time(), .message_id = "i"}),
+              Status::ok);
+    ASSERT_EQ(client.enqueue(Track{.user_id = a, .event = b, .timestamp = go_time(), .message_id = "t"}), Status::ok);
+    ASSERT_EQ(client.enqueue(Page{.user_id = a, .name = b, .timestamp = go_time(), .message_id = "p"}), Status::ok);
+    ASSERT_EQ(client.enqueue(Screen{.user_id = a, .name = b, .timestamp = go_time(), .message_id = "s"}), Status::ok);
+    ASSERT_EQ(client.enqueue(Group{.user_id = a, .group_id = b, .timestamp = go_time(), .message_id = "g"}),
+              Status::ok);
+    ASSERT_EQ(client.enqueue(Alias{.user_id = a, .previous_id = b, .timestamp = go_time(), .message_id = "l"}),
+              Status::ok);
+  });
+  std::string const ts = R"("timestamp":"2009-11-10T23:00:00Z")";
+  auto const q = [](std::string const& s) { return "\"" + s + "\""; };
+  EXPECT_EQ(json_diff(message_with_id(bodies, "i"), R"({"type":"identify","messageId":"i","anonymousId":)" + q(b) +
+                                                        R"(,"userId":)" + q(a) + "," + ts + "}"),
+            "");
+  EXPECT_EQ(json_diff(message_with_id(bodies, "t"),
+                      R"({"type":"track","messageId":"t","userId":)" + q(a) + R"(,"event":)" + q(b) + "," + ts + "}"),
+            "");
+  EXPECT_EQ(json_diff(message_with_id(bodies, "p"),
+                      R"({"type":"page","messageId":"p","userId":)" + q(a) + R"(,"name":)" + q(b) + "," + ts + "}"),
+            "");
+  EXPECT_EQ(json_diff(message_with_id(bodies, "s"),
+                      R"({"type":"screen","messageId":"s","userId":)" + q(a) + R"(,"name":)" + q(b) + "," + ts + "}"),
+            "");
+  EXPECT_EQ(json_diff(message_with_id(bodies, "g"),
+                      R"({"type":"group","messageId":"g","userId":)" + q(a) + R"(,"groupId":)" + q(b) + "," + ts + "}"),
+            "");
+  EXPECT_EQ(json_diff(message_with_id(bodies, "l"), R"({"type":"alias","messageId":"l","previousId":)" + q(b) +
+                                                        R"(,"userId":)" + q(a) + "," + ts + "}"),
+            "");
+}
+
 // ---- The request ----
 
 TEST_F(WireFormat, HeadersAreExactForEachCompression) {
