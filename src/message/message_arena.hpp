@@ -38,9 +38,10 @@ class MessageArena {
     }
   }
 
-  // At least `n` writable bytes at the cursor, or nullptr once an error is set.
+  // At least `n` (> 0) writable bytes at the cursor, or nullptr once an error is set: fail()
+  // takes the room away, so the one test here also stands for the status (grow checks it).
   char* reserve(std::size_t n) noexcept {
-    if (static_cast<std::size_t>(end_ - cur_) >= n && status_ == Status::ok) return cur_;
+    if (static_cast<std::size_t>(end_ - cur_) >= n) return cur_;
     return grow(n);
   }
   void advance(char* new_cursor) noexcept { cur_ = new_cursor; }
@@ -78,8 +79,10 @@ class MessageArena {
   // The producer's generator, for writers that fill a reservation themselves.
   UuidGenerator& uuids() noexcept { return producer_.uuid; }
 
+  // The first error stays; no room is left after it (reserve), so nothing more is written.
   void fail(Status status) noexcept {
     if (status_ == Status::ok) status_ = status;
+    end_ = cur_;
   }
   Status status() const noexcept { return status_; }
   std::size_t size() const noexcept { return static_cast<std::size_t>(cur_ - begin_); }

@@ -40,18 +40,16 @@ void encode_key(Out& out, std::string_view key, bool comma) noexcept {
 template <class Out>
 inline void encode_value(Out& out, Value const& v) noexcept;
 
-// The most a scalar or string value can take (encode_value's worst case), or 0 for the
-// alternatives that encode_value does not write inline (and a double it would reject).
+// Room for a scalar or string value that encode_object writes inline (write_inline_value), or
+// 0 for the alternatives it leaves to encode_value (and a double that encode_value rejects).
+// One bound for every scalar rather than a switch: the widest is a double's.
 inline std::size_t inline_value_room(Value::Storage const& s) noexcept {
-  switch (s.index()) {
-    case 0: return 4;
-    case 1: return 5;
-    case 2:
-    case 3: return max_integer_size;
-    case 4: return std::isfinite(*std::get_if<double>(&s)) ? max_double_size : 0;
-    case 5: return max_json_string_size(std::get_if<std::string>(&s)->size());
-    default: return 0;
-  }
+  static_assert(max_integer_size <= max_double_size && 5 <= max_double_size);
+  std::size_t const index = s.index();
+  if (index < 4) return max_double_size;  // null, bool, int64, uint64
+  if (index == 4) return std::isfinite(*std::get_if<double>(&s)) ? max_double_size : 0;
+  if (index == 5) return max_json_string_size(std::get_if<std::string>(&s)->size());
+  return 0;
 }
 
 // The value of inline_value_room's alternatives at `p` (which has that room). Returns the end.
