@@ -102,44 +102,20 @@ std::size_t string_bound(std::string_view key, std::string_view s) noexcept {
   return key.size() + max_json_string_size(s.size());
 }
 
-// `{"type":"<type>","messageId":"<id>"` and the identity keys every type but alias shares.
-template <class Out, class Message>
-[[gnu::always_inline]] inline void head(Out& out, std::string_view type_prefix, Message const& m) noexcept {
+// `{"type":"<type>","messageId":"<id>"`: the caller's id, or a generated one.
+template <class Out>
+[[gnu::always_inline]] inline void head(Out& out, std::string_view type_prefix,
+                                        std::string const& message_id) noexcept {
   out.raw(type_prefix);
-  if (m.message_id.empty()) {
+  if (message_id.empty()) {
     out.uuid();
   } else {
-    out.string(m.message_id);
-  }
-  if constexpr (requires { m.anonymous_id; }) {
-    if (!m.anonymous_id.empty()) {
-      out.raw(R"(,"anonymousId":)");
-      out.string(m.anonymous_id);
-    }
+    out.string(message_id);
   }
 }
 
-template <class Message>
-std::size_t head_bound(std::string_view type_prefix, Message const& m) noexcept {
-  std::size_t n =
-      type_prefix.size() + (m.message_id.empty() ? UuidGenerator::size + 2 : max_json_string_size(m.message_id.size()));
-  if constexpr (requires { m.anonymous_id; }) n += string_bound(R"(,"anonymousId":)", m.anonymous_id);
-  return n;
-}
-
-template <class Out>
-[[gnu::always_inline]] inline void optional_string(Out& out, std::string_view key_with_colon,
-                                                   std::string const& s) noexcept {
-  if (s.empty()) return;
-  out.raw(key_with_colon);
-  out.string(s);
-}
-
-template <class Out>
-[[gnu::always_inline]] inline void required_string(Out& out, std::string_view key_with_colon,
-                                                   std::string const& s) noexcept {
-  out.raw(key_with_colon);
-  out.string(s);
+std::size_t head_bound(std::string_view type_prefix, std::string const& message_id) noexcept {
+  return type_prefix.size() + (message_id.empty() ? UuidGenerator::size + 2 : max_json_string_size(message_id.size()));
 }
 
 template <class Out, class Message>
@@ -154,72 +130,69 @@ template <class Out, class Message>
 
 constexpr std::size_t timestamp_bound = std::string_view(R"(,"timestamp":)").size() + max_timestamp_size;
 
-// The fixed part of each type (see above): its bound and its writer.
-struct FixedPart {
-  static std::size_t bound(Identify const& m) noexcept {
-    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + timestamp_bound;
-  }
-  template <class Out>
-  static void write(Out& out, Identify const& m) noexcept {
-    head(out, prefix(m), m);
-    optional_string(out, R"(,"userId":)", m.user_id);
-    timestamp(out, m);
-  }
-  static std::size_t bound(Track const& m) noexcept {
-    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + string_bound(R"(,"event":)", m.event) +
-           timestamp_bound;
-  }
-  template <class Out>
-  static void write(Out& out, Track const& m) noexcept {
-    head(out, prefix(m), m);
-    optional_string(out, R"(,"userId":)", m.user_id);
-    required_string(out, R"(,"event":)", m.event);
-    timestamp(out, m);
-  }
-  template <class PageLike>
-  requires std::same_as<PageLike, Page> || std::same_as<PageLike, Screen>
-  static std::size_t bound(PageLike const& m) noexcept {
-    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) + string_bound(R"(,"name":)", m.name) +
-           timestamp_bound;
-  }
-  template <class Out, class PageLike>
-  requires std::same_as<PageLike, Page> || std::same_as<PageLike, Screen>
-  static void write(Out& out, PageLike const& m) noexcept {
-    head(out, prefix(m), m);
-    optional_string(out, R"(,"userId":)", m.user_id);
-    optional_string(out, R"(,"name":)", m.name);
-    timestamp(out, m);
-  }
-  static std::size_t bound(Group const& m) noexcept {
-    return head_bound(prefix(m), m) + string_bound(R"(,"userId":)", m.user_id) +
-           string_bound(R"(,"groupId":)", m.group_id) + timestamp_bound;
-  }
-  template <class Out>
-  static void write(Out& out, Group const& m) noexcept {
-    head(out, prefix(m), m);
-    optional_string(out, R"(,"userId":)", m.user_id);
-    required_string(out, R"(,"groupId":)", m.group_id);
-    timestamp(out, m);
-  }
-  static std::size_t bound(Alias const& m) noexcept {
-    return head_bound(prefix(m), m) + string_bound(R"(,"previousId":)", m.previous_id) +
-           string_bound(R"(,"userId":)", m.user_id) + timestamp_bound;
-  }
-  template <class Out>
-  static void write(Out& out, Alias const& m) noexcept {
-    head(out, prefix(m), m);
-    required_string(out, R"(,"previousId":)", m.previous_id);
-    required_string(out, R"(,"userId":)", m.user_id);
-    timestamp(out, m);
-  }
+// Each type's opening, up to its messageId's value.
+constexpr std::string_view type_prefix(Identify const&) noexcept { return R"({"type":"identify","messageId":)"; }
+constexpr std::string_view type_prefix(Track const&) noexcept { return R"({"type":"track","messageId":)"; }
+constexpr std::string_view type_prefix(Page const&) noexcept { return R"({"type":"page","messageId":)"; }
+constexpr std::string_view type_prefix(Screen const&) noexcept { return R"({"type":"screen","messageId":)"; }
+constexpr std::string_view type_prefix(Group const&) noexcept { return R"({"type":"group","messageId":)"; }
+constexpr std::string_view type_prefix(Alias const&) noexcept { return R"({"type":"alias","messageId":)"; }
 
-  static std::string_view prefix(Identify const&) noexcept { return R"({"type":"identify","messageId":)"; }
-  static std::string_view prefix(Track const&) noexcept { return R"({"type":"track","messageId":)"; }
-  static std::string_view prefix(Page const&) noexcept { return R"({"type":"page","messageId":)"; }
-  static std::string_view prefix(Screen const&) noexcept { return R"({"type":"screen","messageId":)"; }
-  static std::string_view prefix(Group const&) noexcept { return R"({"type":"group","messageId":)"; }
-  static std::string_view prefix(Alias const&) noexcept { return R"({"type":"alias","messageId":)"; }
-};
+// Each type's strings between the head and the timestamp (see above; alias has no
+// anonymousId), once, in wire order:
+// each is handed to `each(key_with_colon, value, required)`. Both the bound and the writer
+// below walk this list, so they cannot disagree. An optional string is left out when empty.
+template <class Each>
+[[gnu::always_inline]] inline void fixed_strings(Identify const& m, Each&& each) noexcept {
+  each(R"(,"anonymousId":)", m.anonymous_id, false);
+  each(R"(,"userId":)", m.user_id, false);
+}
+template <class Each>
+[[gnu::always_inline]] inline void fixed_strings(Track const& m, Each&& each) noexcept {
+  each(R"(,"anonymousId":)", m.anonymous_id, false);
+  each(R"(,"userId":)", m.user_id, false);
+  each(R"(,"event":)", m.event, true);
+}
+template <class PageOrScreen, class Each>
+requires std::same_as<PageOrScreen, Page> || std::same_as<PageOrScreen, Screen>
+[[gnu::always_inline]] inline void fixed_strings(PageOrScreen const& m, Each&& each) noexcept {
+  each(R"(,"anonymousId":)", m.anonymous_id, false);
+  each(R"(,"userId":)", m.user_id, false);
+  each(R"(,"name":)", m.name, false);
+}
+template <class Each>
+[[gnu::always_inline]] inline void fixed_strings(Group const& m, Each&& each) noexcept {
+  each(R"(,"anonymousId":)", m.anonymous_id, false);
+  each(R"(,"userId":)", m.user_id, false);
+  each(R"(,"groupId":)", m.group_id, true);
+}
+template <class Each>
+[[gnu::always_inline]] inline void fixed_strings(Alias const& m, Each&& each) noexcept {
+  each(R"(,"previousId":)", m.previous_id, true);
+  each(R"(,"userId":)", m.user_id, true);
+}
+
+// The most the fixed part of `m` can take.
+template <class Message>
+std::size_t fixed_part_bound(Message const& m) noexcept {
+  std::size_t n = head_bound(type_prefix(m), m.message_id) + timestamp_bound;
+  fixed_strings(m, [&](std::string_view key, std::string_view value, bool) { n += string_bound(key, value); });
+  return n;
+}
+
+// The fixed part of `m`: onto a ReservedOut inside its bound, or onto the MessageArena, checked.
+template <class Out, class Message>
+[[gnu::always_inline]] inline void write_fixed_part(Out& out, Message const& m) noexcept {
+  head(out, type_prefix(m), m.message_id);
+  // Forced inline like the rest: a lambda call out of line would hold `out` by reference.
+  fixed_strings(
+      m, [&](std::string_view key, std::string_view value, bool required) __attribute__((always_inline)) {
+        if (!required && value.empty()) return;
+        out.raw(key);
+        out.string(value);
+      });
+  timestamp(out, m);
+}
 
 void optional_object(MessageArena& out, std::string_view key_with_colon, Object const& o) noexcept {
   if (o.empty()) return;
@@ -231,14 +204,14 @@ void optional_object(MessageArena& out, std::string_view key_with_colon, Object 
 // fixed part's worst case, piece by piece otherwise.
 template <class Message>
 void fixed_part_and_context(MessageArena& out, Message const& m) noexcept {
-  std::size_t const bound = FixedPart::bound(m);
+  std::size_t const bound = fixed_part_bound(m);
   char* const p = bound <= out.room() ? out.reserve(bound) : nullptr;
   if (p != nullptr) {
     ReservedOut reserved(p, out.uuids());
-    FixedPart::write(reserved, m);
+    write_fixed_part(reserved, m);
     out.advance(reserved.end());
   } else {
-    FixedPart::write(out, m);
+    write_fixed_part(out, m);
   }
   optional_object(out, R"(,"context":)", m.context);
 }

@@ -235,26 +235,25 @@ TEST_F(WireFormat, LongStringsBeforeTheTimestampAreWrittenTheSame) {
     ASSERT_EQ(client.enqueue(Alias{.user_id = a, .previous_id = b, .timestamp = go_time(), .message_id = "l"}),
               Status::ok);
   });
-  std::string const ts = R"("timestamp":"2009-11-10T23:00:00Z")";
-  auto const q = [](std::string const& s) { return "\"" + s + "\""; };
-  EXPECT_EQ(json_diff(message_with_id(bodies, "i"), R"({"type":"identify","messageId":"i","anonymousId":)" + q(b) +
-                                                        R"(,"userId":)" + q(a) + "," + ts + "}"),
-            "");
-  EXPECT_EQ(json_diff(message_with_id(bodies, "t"),
-                      R"({"type":"track","messageId":"t","userId":)" + q(a) + R"(,"event":)" + q(b) + "," + ts + "}"),
-            "");
-  EXPECT_EQ(json_diff(message_with_id(bodies, "p"),
-                      R"({"type":"page","messageId":"p","userId":)" + q(a) + R"(,"name":)" + q(b) + "," + ts + "}"),
-            "");
-  EXPECT_EQ(json_diff(message_with_id(bodies, "s"),
-                      R"({"type":"screen","messageId":"s","userId":)" + q(a) + R"(,"name":)" + q(b) + "," + ts + "}"),
-            "");
-  EXPECT_EQ(json_diff(message_with_id(bodies, "g"),
-                      R"({"type":"group","messageId":"g","userId":)" + q(a) + R"(,"groupId":)" + q(b) + "," + ts + "}"),
-            "");
-  EXPECT_EQ(json_diff(message_with_id(bodies, "l"), R"({"type":"alias","messageId":"l","previousId":)" + q(b) +
-                                                        R"(,"userId":)" + q(a) + "," + ts + "}"),
-            "");
+  // Per message id: its type, then its two strings in wire order (key, value).
+  struct Expected {
+    char const* id;
+    char const* type;
+    char const* first_key;
+    std::string const& first;
+    char const* second_key;
+    std::string const& second;
+  };
+  for (Expected const& e : {Expected{"i", "identify", "anonymousId", b, "userId", a},
+                            Expected{"t", "track", "userId", a, "event", b}, Expected{"p", "page", "userId", a, "name", b},
+                            Expected{"s", "screen", "userId", a, "name", b},
+                            Expected{"g", "group", "userId", a, "groupId", b},
+                            Expected{"l", "alias", "previousId", b, "userId", a}}) {
+    std::string const expected = std::string(R"({"type":")") + e.type + R"(","messageId":")" + e.id + R"(",")" +
+                                 e.first_key + R"(":")" + e.first + R"(",")" + e.second_key + R"(":")" + e.second +
+                                 R"(","timestamp":"2009-11-10T23:00:00Z"})";
+    EXPECT_EQ(json_diff(message_with_id(bodies, e.id), expected), "") << e.type;
+  }
 }
 
 // ---- The request ----

@@ -45,6 +45,4 @@ void W1Refill::operator()(W1Ids const& ids, std::uint64_t i) {
   *quantity_ = i % 10;
 }
 
-void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i) { W1Refill{event}(ids, i); }
-
 }  // namespace htevents::load

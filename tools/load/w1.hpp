@@ -112,7 +112,4 @@ class W1Refill {
   std::uint64_t* quantity_;
 };
 
-/// The same for one event, finding the properties each time.
-void refill_w1_event(Track& event, W1Ids const& ids, std::uint64_t i);
-
 }  // namespace htevents::load

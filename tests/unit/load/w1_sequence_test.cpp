@@ -1,4 +1,4 @@
-// load::W1Sequence steps W1's ids in place and refill_w1_event reuses a Track: every step must
+// load::W1Sequence steps W1's ids in place and W1Refill reuses a Track: every step must
 // give exactly what W1Ids and w1_event build from scratch, across the carries (9 -> 10,
 // 99 -> 100) and the sku's wrap at 1000.
 #include <gtest/gtest.h>
@@ -10,7 +10,6 @@
 
 namespace {
 
-using htevents::load::refill_w1_event;
 using htevents::load::W1Refill;
 using htevents::load::w1_event;
 using htevents::load::W1Ids;
@@ -57,7 +56,7 @@ TEST(W1Sequence, ARefilledTrackEqualsTheEventBuiltFromScratch) {
 }
 
 // A Track of another shape still gets W1's two changing fields, of W1's types, and keeps the
-// rest; refill_w1_event (no kept pointers) gives the same.
+// rest; a second W1Refill, on a copy, gives the same.
 TEST(W1Sequence, ARefillGivesAnotherShapeW1sChangingFields) {
   htevents::Track event{.user_id = "someone", .event = "Other", .properties = {{"quantity", "three"}, {"x", 1}}};
   W1Refill refill(event);
@@ -66,7 +65,7 @@ TEST(W1Sequence, ARefillGivesAnotherShapeW1sChangingFields) {
   EXPECT_EQ(event.properties,
             (htevents::Object{{"quantity", std::uint64_t{4}}, {"x", 1}, {"product_id", "sku-234"}}));
   htevents::Track again = event;
-  refill_w1_event(again, htevents::load::W1Ids(7), 7);
+  W1Refill{again}(htevents::load::W1Ids(7), 7);
   EXPECT_EQ(again.properties,
             (htevents::Object{{"quantity", std::uint64_t{7}}, {"x", 1}, {"product_id", "sku-7"}}));
 }
