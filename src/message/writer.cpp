@@ -61,20 +61,23 @@ bool WriterCore::open(bool has_head, std::size_t room) noexcept {
   Intake& intake = client_->intake();
   producer_ = intake.this_thread_producer();
   if (producer_ == nullptr) {
-    status_ = intake.closed() ? intake.refusal() : Status::queue_full;
+    stop(intake.closed() ? intake.refusal() : Status::queue_full);
     return false;
   }
   // An early answer only: send() checks `closed` again under the close handshake.
   if (intake.closed()) {
-    status_ = intake.refusal();
+    stop(intake.refusal());
     return false;
   }
   if (producer_->writer_open) {
-    status_ = Status::invalid_usage;
+    stop(Status::invalid_usage);
     return false;
   }
-  status_ = head_status(type_, has_head);
-  if (status_ != Status::ok) return false;
+  if (Status const status = head_status(type_, has_head); status != Status::ok) {
+    stop(status);
+    return false;
+  }
+  status_ = Status::ok;
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
@@ -132,7 +135,7 @@ void WriterCore::release() noexcept {
 bool WriterCore::top_level_allowed() noexcept {
   if (status_ != Status::ok) return false;
   if (fields_open_) {
-    status_ = Status::invalid_usage;
+    stop(Status::invalid_usage);
     return false;
   }
   return true;
@@ -177,7 +180,7 @@ void WriterCore::anonymous_id_slow(std::string_view id) noexcept {
 void WriterCore::message_id(std::string_view id) noexcept {
   if (id.empty()) return;
   if (message_id_too_long(id)) {
-    if (status_ == Status::ok) status_ = Status::invalid_message_id;  // send() reports it
+    if (status_ == Status::ok) stop(Status::invalid_message_id);  // send() reports it
     return;
   }
   top_fragment(wire::message_id_key, id);
@@ -247,7 +250,7 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
   if (status != Status::ok) producer.draft = 0;  // discarded: nothing was accepted
   intake.end_enqueue(producer, status);
   release();
-  status_ = status == Status::ok ? Status::invalid_usage : status;  // a second send() is misuse
+  stop(status == Status::ok ? Status::invalid_usage : status);  // a second send() is misuse
   return status;
 }
 
@@ -283,7 +286,7 @@ Status WriterCore::send() noexcept {
     bump(producer_->rejected[static_cast<std::size_t>(status)]);
   }
   release();
-  status_ = status == Status::ok ? Status::invalid_usage : status;  // a second send() is misuse
+  stop(status == Status::ok ? Status::invalid_usage : status);  // a second send() is misuse
   return status;
 }
 

@@ -936,6 +936,17 @@ TEST_F(WireFormat, FastPathMisuseIsInvalidUsage) {
     EXPECT_EQ(writer.send(), Status::ok);
     EXPECT_EQ(writer.send(), Status::invalid_usage);
   }
+  // Calls on a writer after its send() write nothing, also not into the message the thread
+  // writes next, whose draft starts where the sent one ended: it arrives exactly as built.
+  {
+    auto sent = client.track("sent");
+    sent.user_id("u");
+    ASSERT_EQ(sent.send(), Status::ok);
+    auto next = client.track("next");
+    sent.property("late", 1).property("later", "x").user_id("v");
+    EXPECT_EQ(next.user_id("u").property("k", 2).send(), Status::ok);
+    EXPECT_EQ(sent.send(), Status::invalid_usage);
+  }
   // A second writer on the same thread while one is open.
   {
     auto first = client.track("first");
@@ -951,13 +962,23 @@ TEST_F(WireFormat, FastPathMisuseIsInvalidUsage) {
   EXPECT_EQ(client.track("after").user_id("u").send(), Status::ok);
   ASSERT_TRUE(client.flush(10s));
   auto const s = client.stats();
-  EXPECT_EQ(s.rejected_by_status[static_cast<std::size_t>(Status::invalid_usage)], 5u);
-  EXPECT_EQ(s.enqueued, 3u);
-  EXPECT_EQ(s.delivered, 3u);
-  EXPECT_EQ(collector_.stats().unique_message_ids, 3u);
+  EXPECT_EQ(s.rejected_by_status[static_cast<std::size_t>(Status::invalid_usage)], 6u);
+  EXPECT_EQ(s.enqueued, 5u);
+  EXPECT_EQ(s.delivered, 5u);
+  EXPECT_EQ(collector_.stats().unique_message_ids, 5u);
   std::set<std::string> events;
-  for (auto const& m : messages_in(collector_.bodies())) events.insert(string_at(JsonDocument(m).root(), "event"));
-  EXPECT_EQ(events, (std::set<std::string>{"e", "first", "after"}));
+  for (auto const& m : messages_in(collector_.bodies())) {
+    JsonDocument const doc(m);
+    std::string const event = string_at(doc.root(), "event");
+    events.insert(event);
+    if (event == "next") {
+      EXPECT_EQ(string_at(doc.root(), "userId"), "u");
+      element props;
+      ASSERT_EQ(doc.root()["properties"].get(props), simdjson::SUCCESS) << m;
+      EXPECT_EQ(json_text(props), R"({"k":2})") << m;
+    }
+  }
+  EXPECT_EQ(events, (std::set<std::string>{"e", "sent", "next", "first", "after"}));
 }
 
 }  // namespace

@@ -203,6 +203,13 @@ class WriterCore {
     return p + fragment.size();
   }
   void release() noexcept;
+  // The message cannot be sent (or has been): the status, and no room left at the cursor, so
+  // that the inline members' room test alone sends every later call to the out-of-line path,
+  // which sees the status. Every status other than ok is set through here.
+  void stop(Status status) noexcept {
+    status_ = status;
+    end_ = cur_;
+  }
 
   // `,"key":` at the cursor, when the fields object is open and the block has room for the key
   // and `value_room` more bytes; nullptr otherwise. The message's size limit is checked at send().
@@ -222,9 +229,9 @@ class WriterCore {
     return write_json_string_fixed<N - 1>(p, key);
   }
 
+  // No status test: an error takes the room away (stop()), so the room test fails for it too.
   template <class Key>
   char* inline_key(Key const& key, std::size_t value_room) noexcept {
-    if (status_ != Status::ok) return nullptr;
     if (static_cast<std::size_t>(end_ - cur_) < wire::max_fields_open + key_room(key) + 2 + value_room) return nullptr;
     char* p = cur_;
     if (fields_open_) {
@@ -241,7 +248,7 @@ class WriterCore {
   // `<key_and_colon>"value"` at the cursor for a top-level string, when the fields object is
   // not open yet and the block has room; false otherwise (the out-of-line path takes over).
   bool inline_top(std::string_view key_and_colon, std::string_view value) noexcept {
-    if (status_ != Status::ok || fields_open_) return false;
+    if (fields_open_) return false;  // and no status test, as in inline_key
     if (static_cast<std::size_t>(end_ - cur_) < key_and_colon.size() + max_json_string_size(value.size())) return false;
     std::memcpy(cur_, key_and_colon.data(), key_and_colon.size());
     cur_ = write_json_string_inline(cur_ + key_and_colon.size(), value);
@@ -269,7 +276,7 @@ class WriterCore {
   ClientCore* client_ = nullptr;
   Producer* producer_ = nullptr;
   char* cur_ = nullptr;  // the draft's end inside the producer's block, while owner_
-  char* end_ = nullptr;  // the block's end
+  char* end_ = nullptr;  // the block's end; cur_ once status_ is not ok (stop())
   Status status_ = Status::closed;
   MessageType type_ = MessageType::track;
   bool owner_ = false;        // this writer holds the producer's draft
