@@ -65,24 +65,6 @@ char* MessageArena::move_to(Block* fresh, std::size_t used) noexcept {
   return cur_;
 }
 
-char* write_message_tail(char* p, UuidGenerator& uuid, bool close_fields, bool add_message_id,
-                         bool add_timestamp) noexcept {
-  constexpr std::string_view id_key = R"(,"messageId":")";
-  constexpr std::string_view time_key = R"(,"timestamp":)";
-  if (close_fields) *p++ = '}';
-  if (add_message_id) {
-    std::memcpy(p, id_key.data(), id_key.size());
-    p = uuid.write(p + id_key.size());
-    *p++ = '"';
-  }
-  if (add_timestamp) {
-    std::memcpy(p, time_key.data(), time_key.size());
-    p = write_now_timestamp(p + time_key.size());
-  }
-  *p++ = '}';
-  return p;
-}
-
 void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
   if (char* p = reserve(max_message_tail)) {
     cur_ = write_message_tail(p, producer_.uuid, close_fields, add_message_id, add_timestamp);
