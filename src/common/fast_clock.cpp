@@ -3,14 +3,6 @@
 #include <atomic>
 #include <cstdint>
 
-// HTEVENTS_PORTABLE (CMake option): the plain clock, as on every target without a TSC.
-#if !defined(HTEVENTS_PORTABLE) && (defined(__x86_64__) || defined(__i386__))
-#include <x86intrin.h>
-#define HTEVENTS_HAVE_TSC 1
-#else
-#define HTEVENTS_HAVE_TSC 0
-#endif
-
 namespace htevents::inline v0::detail {
 
 #if HTEVENTS_HAVE_TSC
@@ -73,8 +65,12 @@ system_clock::time_point fast_now() noexcept {
   a.span = a.rate > 0 ? static_cast<std::uint64_t>(1'000'000.0 / a.rate) : 0;  // ~1 ms
   return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(ns)));
 }
+
+double fast_clock_ns_per_tick() noexcept { return anchor.span > 0 ? anchor.rate : 0.0; }
 #else
 std::chrono::system_clock::time_point fast_now() noexcept { return std::chrono::system_clock::now(); }
+
+double fast_clock_ns_per_tick() noexcept { return 0.0; }
 #endif
 
 std::string_view fast_clock_source() noexcept { return HTEVENTS_HAVE_TSC ? "tsc" : "system_clock"; }
