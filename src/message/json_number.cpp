@@ -25,49 +25,77 @@ constexpr std::array<char, 200> make_digit_pairs() noexcept {
 }
 constexpr std::array<char, 200> digit_pairs = make_digit_pairs();  // "00" "01" ... "99"
 
-// Prices, ratios and scores mostly have a few decimals: 29.99, 0.05, 1234.5. For those the
-// shortest round-trip form is the integer round(v * 10^k) with a point k digits from the right,
-// for the least k at which that decimal reads back as v. Both the integer (< 2^53) and 10^k are
-// exact doubles and IEEE division is correctly rounded, so `r / 10^k == v` says exactly that
-// the decimal parses to v. Trying k = 1..6 costs a few multiplies and divides: 4-5x cheaper
-// than the general shortest-form search. nullptr when v needs more digits (or is tiny).
-// Only for v that is not integral (write_double takes those first).
-char* write_short_decimal(char* out, double v) noexcept {
-  static constexpr double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
-  static constexpr std::int64_t int_pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-  double const magnitude = std::fabs(v);
-  if (!(magnitude >= 1e-6 && magnitude < 1e9)) return nullptr;
-  for (int k = 1; k <= 6; ++k) {
-    // Round to nearest (even) without a libm call: for |x| < 2^51, adding and subtracting
-    // 1.5 * 2^52 leaves exactly the rounded integer (no -ffast-math here to fold it away).
-    constexpr double round_magic = 6755399441055744.0;
-    double const r = (v * pow10[k] + round_magic) - round_magic;
-    if (r / pow10[k] != v) continue;
-    if (v < 0) *out++ = '-';
-    // Straight into `out`, no digits in a temporary to copy: the whole part (0 for 0.05), then
-    // the point and exactly k digits, leading zeros included; at most 1 + 9 + 1 + 6 bytes.
-    // The whole part is the truncated magnitude. The decimal r / 10^k is never an integer here
-    // (it reads back as v, and write_double has written integral values already), so it is at
-    // least 10^-6 from the integers on either side, while v, the double nearest to it, is
-    // within half an ulp (under 1e9 * 2^-53, about 1.1e-7): both truncate to the same integer.
-    auto const whole = static_cast<std::uint32_t>(magnitude);
-    auto fraction = static_cast<std::uint32_t>(static_cast<std::int64_t>(std::fabs(r)) - whole * int_pow10[k]);
+// Round to nearest (even) without a libm call: for |x| < 2^51, adding and subtracting 1.5 * 2^52
+// leaves exactly the rounded integer (no -ffast-math here to fold it away).
+double round_small(double x) noexcept {
+  constexpr double round_magic = 6755399441055744.0;
+  return (x + round_magic) - round_magic;
+}
+
+// The decimal |r| / 10^K (K >= 1, not an integer), negative when v is: the whole part (0 for
+// 0.05), the point and exactly K digits, leading zeros included; at most 1 + 9 + 1 + 6 bytes,
+// straight into `out`. K is a constant, so the divisions are multiplies.
+template <int K>
+char* write_decimal(char* out, double v, double r) noexcept {
+  constexpr std::uint64_t scale = [] {
+    std::uint64_t p = 1;
+    for (int i = 0; i < K; ++i) p *= 10;
+    return p;
+  }();
+  auto const digits = static_cast<std::uint64_t>(std::fabs(r));
+  if (v < 0) *out++ = '-';
+  auto fraction = static_cast<std::uint32_t>(digits % scale);
+  // The whole part (< 1e9): one or two digits inline, as most prices and ratios have.
+  if (auto const whole = static_cast<std::uint32_t>(digits / scale); whole < 10) {
+    *out++ = static_cast<char>('0' + whole);
+  } else if (whole < 100) {
+    std::memcpy(out, &digit_pairs[2 * whole], 2);
+    out += 2;
+  } else {
     out = std::to_chars(out, out + max_integer_size, whole).ptr;
-    *out = '.';
-    int i = k;
-    for (; i >= 2; i -= 2) {
-      std::memcpy(out + i - 1, &digit_pairs[2 * (fraction % 100)], 2);
-      fraction /= 100;
-    }
-    if (i == 1) out[1] = static_cast<char>('0' + fraction);
-    return out + k + 1;
   }
+  *out = '.';
+  int i = K;
+  for (; i >= 2; i -= 2) {
+    std::memcpy(out + i - 1, &digit_pairs[2 * (fraction % 100)], 2);
+    fraction /= 100;
+  }
+  if (i == 1) out[1] = static_cast<char>('0' + fraction);
+  return out + K + 1;
+}
+
+// Prices, ratios, scores and counts mostly have a few decimals or none: 29.99, 0.05, 1234.5, 3.
+// For those the shortest round-trip form is the integer r = round(v * 10^k) with a point k
+// digits from the right, for the least k at which that decimal reads back as v. Both r and
+// 10^k are exact doubles and IEEE division is correctly rounded, so `r / 10^k == v` says exactly
+// that the decimal parses to v. Below 1e9 there is at most one such r for each k (v's rounding
+// interval is one ulp, under 1.2e-7: scaled by 10^6 it holds at most one integer), so when a
+// decimal of fewer places reads back as v, it is r's digits without their trailing zeros, and
+// one test at k = 2 decides k = 0, 1 and 2.
+// Then k = 3..6. 4-5x cheaper than the general shortest-form search; nullptr when v needs more
+// digits. For 1e-6 <= |v| < 1e9 only (the caller checks).
+char* write_short_decimal(char* out, double v) noexcept {
+  if (double const r = round_small(v * 100); r / 100 == v) {
+    auto const hundredths = static_cast<std::int64_t>(r);
+    if (hundredths % 100 == 0) return write_integer(out, hundredths / 100);  // v is an integer
+    if (hundredths % 10 == 0) return write_decimal<1>(out, v, r / 10);       // exact: r is a multiple of 10
+    return write_decimal<2>(out, v, r);
+  }
+  if (double const r = round_small(v * 1e3); r / 1e3 == v) return write_decimal<3>(out, v, r);
+  if (double const r = round_small(v * 1e4); r / 1e4 == v) return write_decimal<4>(out, v, r);
+  if (double const r = round_small(v * 1e5); r / 1e5 == v) return write_decimal<5>(out, v, r);
+  if (double const r = round_small(v * 1e6); r / 1e6 == v) return write_decimal<6>(out, v, r);
   return nullptr;
 }
 
 }  // namespace
 
 char* write_double(char* out, double v) noexcept {
+  // Most numbers (see write_short_decimal) first; -0.0 and 0 are below its range.
+  if (double const magnitude = std::fabs(v); magnitude >= 1e-6 && magnitude < 1e9) {
+    if (char* fast = write_short_decimal(out, v)) return fast;
+    return std::to_chars(out, out + max_double_size, v).ptr;
+  }
   // From 9e18 on, the shortest form may be a long run of digits ("33935263963869904896"):
   // parsers that read digit-only tokens as integers reject or mangle those above 64 bits
   // (simdjson 3.0 fails with NUMBER_ERROR). Force the exponent form there; below, digit-only
@@ -79,7 +107,6 @@ char* write_double(char* out, double v) noexcept {
     if (static_cast<double>(i) == v && (i != 0 || !std::signbit(v))) return write_integer(out, i);
   }
   if (v >= 9e18 || v <= -9e18) return std::to_chars(out, out + max_double_size, v, std::chars_format::scientific).ptr;
-  if (char* fast = write_short_decimal(out, v)) return fast;
   return std::to_chars(out, out + max_double_size, v).ptr;
 }
 
