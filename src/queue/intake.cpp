@@ -71,44 +71,26 @@ Block* Intake::wait_for_block(Producer& producer) noexcept {
   return block;
 }
 
-Status Intake::push(Producer& producer, std::uint32_t length) noexcept {
-  Record const record{producer.block.load(std::memory_order_relaxed), producer.pos, length};
-  char* const frame =
-      options_.record_frame != 0 ? record.block->data() + record.offset - options_.record_frame : nullptr;
+Status Intake::push_framed(Producer& producer, std::uint32_t length) noexcept {
+  Block* const block = producer.block.load(std::memory_order_relaxed);
+  char* const frame = block->data() + producer.pos - options_.record_frame;
   // The frame before the record is visible: the consumer (and the sender settling its batch)
   // may touch it as soon as the ring holds the record.
-  if (frame != nullptr) {
-    if (options_.checksum_records) {
-      spool::write_record_frame(frame, length, record.block->seed);
-    } else {
-      spool::write_unchecked_record_frame(frame, length, record.block->seed,
-                                          options_.arena.epoch->load(std::memory_order_relaxed));
-    }
+  if (options_.checksum_records) {
+    spool::write_record_frame(frame, length, block->seed);
+  } else {
+    spool::write_unchecked_record_frame(frame, length, block->seed,
+                                        options_.arena.epoch->load(std::memory_order_relaxed));
   }
-  // Counted before the record is visible: the serializer may consume (and fail) it at once,
-  // and stats() must never show failed > enqueued.
-  std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
-  producer.accepted.store(accepted + 1, std::memory_order_release);
-  bool const queued = ring_.enqueue(*producer.token, record);
-  if (!queued) producer.accepted.store(accepted, std::memory_order_release);
-  if (frame != nullptr) {
-    // Not accepted: settled where it is, and its bytes left alone (the spool's sync may be
-    // reading them), not overwritten by the next message. The next record's frame comes
-    // first, aligned; a block too full for it is full.
-    if (!queued) spool::settle_record_frame(frame);
-    std::uint32_t const next = spool::align_record(producer.pos + length) + options_.record_frame;
-    producer.pos = next <= record.block->capacity ? next : record.block->capacity;
-  } else if (queued) {
-    producer.pos += length;
-  }
+  bool const queued = enqueue_record(producer, length);
+  // Not accepted: settled where it is, and its bytes left alone (the spool's sync may be
+  // reading them), not overwritten by the next message. The next record's frame comes first,
+  // aligned; a block too full for it is full.
+  if (!queued) spool::settle_record_frame(frame);
+  std::uint32_t const next = spool::align_record(producer.pos + length) + options_.record_frame;
+  producer.pos = next <= block->capacity ? next : block->capacity;
   if (!queued) return Status::queue_full;
-  producer.draft = 0;
-  producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  // Pairs with the consumer's heavy_barrier() before it sleeps (IntakeConsumer::announce_sleep):
-  // either it sees this record or we see the flag.
-  light_barrier();
-  if (consumer_sleeping_.load(std::memory_order_relaxed)) wake_sleeping_consumer();
-  return Status::ok;
+  return pushed(producer);
 }
 
 void Intake::wake_sleeping_consumer() noexcept {

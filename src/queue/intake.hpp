@@ -108,7 +108,13 @@ class Intake {
   // Where the first record of a fresh block starts (after its frame, with a spool).
   std::uint32_t first_record_offset() const noexcept { return options_.record_frame; }
   // Queues the producer's draft message (`length` bytes at block + pos). Returns ok or queue_full.
-  Status push(Producer& producer, std::uint32_t length) noexcept;
+  // Inline without a spool: the fast path's send() calls it for every message.
+  Status push(Producer& producer, std::uint32_t length) noexcept {
+    if (options_.record_frame != 0) return push_framed(producer, length);
+    if (!enqueue_record(producer, length)) return Status::queue_full;
+    producer.pos += length;
+    return pushed(producer);
+  }
 
   // --- the client ---
   // close(): refuse every later enqueue, and wake producers waiting for room.
@@ -134,6 +140,30 @@ class Intake {
  private:
   friend class IntakeConsumer;
   void wake_sleeping_consumer() noexcept;
+  // push() with the spool's record frames (intake.cpp).
+  Status push_framed(Producer& producer, std::uint32_t length) noexcept;
+  // The record into the ring, counted as accepted first: the serializer may consume (and fail)
+  // it at once, and stats() must never show failed > enqueued. False (and not counted) when
+  // the ring has no room.
+  bool enqueue_record(Producer& producer, std::uint32_t length) noexcept {
+    Record const record{producer.block.load(std::memory_order_relaxed), producer.pos, length};
+    std::uint64_t const accepted = producer.accepted.load(std::memory_order_relaxed);
+    producer.accepted.store(accepted + 1, std::memory_order_release);
+    if (ring_.enqueue(*producer.token, record)) return true;
+    producer.accepted.store(accepted, std::memory_order_release);
+    return false;
+  }
+  // After a record went into the ring: the draft is done, the block counts it, and a sleeping
+  // consumer is woken.
+  Status pushed(Producer& producer) noexcept {
+    producer.draft = 0;
+    producer.block_records.store(producer.block_records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // Pairs with the consumer's heavy_barrier() before it sleeps (IntakeConsumer::announce_sleep):
+    // either it sees this record or we see the flag.
+    light_barrier();
+    if (consumer_sleeping_.load(std::memory_order_relaxed)) wake_sleeping_consumer();
+    return Status::ok;
+  }
 
   IntakeOptions const options_;
   std::uint64_t const client_id_;
