@@ -22,7 +22,7 @@ void MessageArena::timestamp(Timestamp t) noexcept {
   if (char* p = reserve(max_timestamp_size)) cur_ = write_timestamp(p, t);
 }
 void MessageArena::now() noexcept {
-  if (char* p = reserve(max_timestamp_size)) cur_ = write_now_timestamp(p);
+  if (char* p = reserve(max_timestamp_size)) cur_ = producer_.now.write(p);
 }
 
 // ---- validation ----
@@ -77,7 +77,7 @@ namespace {
 // by reference would be reloaded after every char store, as MessageArena is.
 class ReservedOut {
  public:
-  ReservedOut(char* p, UuidGenerator& uuids) noexcept : p_(p), uuids_(uuids) {}
+  ReservedOut(char* p, UuidGenerator& uuids, NowText& now) noexcept : p_(p), uuids_(uuids), now_(now) {}
   void raw(std::string_view bytes) noexcept {
     copy_short(p_, bytes.data(), bytes.size());
     p_ += bytes.size();
@@ -89,12 +89,13 @@ class ReservedOut {
     *p_++ = '"';
   }
   void timestamp(Timestamp t) noexcept { p_ = write_timestamp(p_, t); }
-  void now() noexcept { p_ = write_now_timestamp(p_); }
+  void now() noexcept { p_ = now_.write(p_); }
   char* end() const noexcept { return p_; }
 
  private:
   char* p_;
   UuidGenerator& uuids_;
+  NowText& now_;
 };
 
 // The most `key` and the string `s` can take.
@@ -207,7 +208,7 @@ void fixed_part_and_context(MessageArena& out, Message const& m) noexcept {
   std::size_t const bound = fixed_part_bound(m);
   char* const p = bound <= out.room() ? out.reserve(bound) : nullptr;
   if (p != nullptr) {
-    ReservedOut reserved(p, out.uuids());
+    ReservedOut reserved(p, out.uuids(), out.now_text());
     write_fixed_part(reserved, m);
     out.advance(reserved.end());
   } else {

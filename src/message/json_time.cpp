@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "common/fast_clock.hpp"
-#include "message/copy_short.hpp"
 
 namespace htevents::inline v0::detail {
 namespace {
@@ -129,46 +128,19 @@ char* write_timestamp(char* out, std::chrono::system_clock::time_point t) noexce
   return out + 2;
 }
 
-namespace {
-// The last millisecond this thread formatted: at high rates most messages share it, and a copy
-// of 26 bytes replaces the formatting. Where the clock has a TSC, the cache also knows the ticks
-// [first_tick, first_tick + ticks) over which its text is still the time to the millisecond:
-// inside them a message needs one counter read and a compare, not fast_now()'s conversion to
-// nanoseconds and milliseconds. The window is computed from a tick read before fast_now()'s
-// own, so it ends no later than the millisecond does; ticks is 0 (every call refreshes, which
-// formats only when the millisecond changed) before calibration and without a TSC.
-struct NowCache {
-  std::uint64_t first_tick = 0;
-  std::uint64_t ticks = 0;
-  std::int64_t millis = -1;
-  std::size_t length = 0;
-  char text[max_timestamp_size] = {};
-};
-thread_local NowCache now_cache;
-
-[[gnu::noinline]] void refresh_now_cache(NowCache& cache, std::uint64_t tick) noexcept {
+void NowText::refresh(std::uint64_t tick) noexcept {
   using namespace std::chrono;
   std::int64_t const ns = duration_cast<nanoseconds>(fast_now().time_since_epoch()).count();
   std::int64_t const millis = ns / 1'000'000;
-  if (cache.millis != millis) {
-    char* end = write_timestamp(cache.text, system_clock::time_point(milliseconds(millis)));
-    cache.length = static_cast<std::size_t>(end - cache.text);
-    cache.millis = millis;
+  if (millis_ != millis) {
+    char* end = write_timestamp(text_, system_clock::time_point(milliseconds(millis)));
+    length_ = static_cast<std::size_t>(end - text_);
+    millis_ = millis;
   }
   double const ns_per_tick = fast_clock_ns_per_tick();
   std::int64_t const left_ns = (millis + 1) * 1'000'000 - ns;  // to the millisecond's end: 1..1e6
-  cache.first_tick = tick;
-  cache.ticks =
-      ns_per_tick > 0 && left_ns > 0 ? static_cast<std::uint64_t>(static_cast<double>(left_ns) / ns_per_tick) : 0;
-}
-}  // namespace
-
-char* write_now_timestamp(char* out) noexcept {
-  NowCache& cache = now_cache;
-  std::uint64_t const tick = fast_clock_ticks();
-  if (tick - cache.first_tick >= cache.ticks) refresh_now_cache(cache, tick);  // a counter going back wraps: refresh
-  copy_short(out, cache.text, cache.length);
-  return out + cache.length;
+  first_tick_ = tick;
+  ticks_ = ns_per_tick > 0 && left_ns > 0 ? static_cast<std::uint64_t>(static_cast<double>(left_ns) / ns_per_tick) : 0;
 }
 
 }  // namespace htevents::inline v0::detail

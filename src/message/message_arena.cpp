@@ -67,7 +67,7 @@ char* MessageArena::move_to(Block* fresh, std::size_t used) noexcept {
 
 void MessageArena::close_message(bool close_fields, bool add_message_id, bool add_timestamp) noexcept {
   if (char* p = reserve(max_message_tail)) {
-    cur_ = write_message_tail(p, producer_.uuid, close_fields, add_message_id, add_timestamp);
+    cur_ = write_message_tail(p, producer_.uuid, producer_.now, close_fields, add_message_id, add_timestamp);
   }
 }
 

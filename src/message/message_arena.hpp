@@ -23,7 +23,7 @@ namespace htevents::inline v0::detail {
 // messageId and timestamp where the caller set none, and the message's own `}`, written at `p`
 // (which has room for max_message_tail bytes). Returns the end. Inline: in the fast path's
 // send() its five arguments are mostly constants and registers already.
-[[gnu::always_inline]] inline char* write_message_tail(char* p, UuidGenerator& uuid, bool close_fields,
+[[gnu::always_inline]] inline char* write_message_tail(char* p, UuidGenerator& uuid, NowText& now, bool close_fields,
                                                        bool add_message_id, bool add_timestamp) noexcept {
   constexpr std::string_view id_key = R"(,"messageId":")";
   constexpr std::string_view time_key = R"(,"timestamp":)";
@@ -35,7 +35,7 @@ namespace htevents::inline v0::detail {
   }
   if (add_timestamp) {
     std::memcpy(p, time_key.data(), time_key.size());
-    p = write_now_timestamp(p + time_key.size());
+    p = now.write(p + time_key.size());
   }
   *p++ = '}';
   return p;
@@ -94,6 +94,7 @@ class MessageArena {
   void uuid() noexcept;
   // The producer's generator, for writers that fill a reservation themselves.
   UuidGenerator& uuids() noexcept { return producer_.uuid; }
+  NowText& now_text() noexcept { return producer_.now; }
 
   // The first error stays; no room is left after it (reserve), so nothing more is written.
   void fail(Status status) noexcept {

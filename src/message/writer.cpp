@@ -237,7 +237,8 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
   Intake& intake = client_->intake();
   Producer& producer = *producer_;
   char const* const begin = producer.block.load(std::memory_order_relaxed)->data() + producer.pos;
-  char const* const end = write_message_tail(cur_, producer.uuid, fields_open_, !has_message_id_, !has_timestamp_);
+  char const* const end =
+      write_message_tail(cur_, producer.uuid, producer.now, fields_open_, !has_message_id_, !has_timestamp_);
   auto const size = static_cast<std::size_t>(end - begin);
   Status status = Status::ok;
   if (!intake.begin_enqueue(producer)) {

@@ -32,6 +32,7 @@ struct alignas(cache_line) Producer {
   std::uint32_t draft = 0;   // bytes of the message being written, after `pos`
   bool writer_open = false;  // a fast-path writer is in progress on this producer
   UuidGenerator uuid;
+  NowText now;  // default timestamps
 
   // Set while the owner may touch `block`: from a writer's construction to its send() or
   // destruction, and for the whole of a struct enqueue.

@@ -477,18 +477,19 @@ TEST(Timestamp, CacheDoesNotLeakAcrossSeconds) {
   EXPECT_EQ(stamp(t + 24h), R"("2024-03-14T15:56:32Z")");
 }
 
-// write_now_timestamp over 60 ms of calls: the first ~10 ms of the process calibrate the TSC,
-// then its per-millisecond windows serve most calls. Each time is the system clock's to the
+// NowText over 60 ms of calls: the first ~10 ms of the process calibrate the TSC, then its
+// per-millisecond windows serve most calls. Each time is the system clock's to the
 // millisecond (fast_now() is within microseconds of it: one millisecond either side at a
 // boundary), so a window that outlived its millisecond shows as a time too early.
 TEST(Timestamp, NowFollowsTheSystemClockToTheMillisecond) {
   auto const start = system_clock::now();
   system_clock::time_point last{};
   std::size_t changes = 0;
+  hd::NowText now;
   for (auto after = start; after - start < 60ms;) {
     auto const before = system_clock::now();
     char buf[hd::max_timestamp_size];
-    std::string_view const text(buf, static_cast<std::size_t>(hd::write_now_timestamp(buf) - buf));
+    std::string_view const text(buf, static_cast<std::size_t>(now.write(buf) - buf));
     after = system_clock::now();
     ASSERT_GE(text.size(), 2u);
     auto const t = hd::parse_rfc3339(text.substr(1, text.size() - 2));
