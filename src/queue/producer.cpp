@@ -26,10 +26,7 @@ struct ThreadProducers {
 // still finds its producer: it is retired only after that. (A C++ thread_local here would be
 // destroyed first, and the thread would then reach a producer already adopted by another.)
 thread_local ThreadProducers* tl_producers = nullptr;
-// One-entry cache in front of tl_producers: the hot path is one compare. Client ids are never
-// reused, so a stale entry for a destroyed client can never match.
-thread_local std::uint64_t tl_last_client = 0;
-thread_local Producer* tl_last_producer = nullptr;
+// tl_last_client and tl_last_producer (producer.hpp) cache the last lookup in front of it.
 
 // On thread exit each producer gives up its block and becomes adoptable, unless its client is
 // already gone (checked under Producer::lifetime, the lock the client's destruction takes too).
@@ -102,11 +99,6 @@ ProducerRegistry::~ProducerRegistry() {
     producer->token.reset();  // must go before the ring it points into
     producer->client_alive = false;
   }
-}
-
-Producer* ProducerRegistry::for_this_thread(std::uint64_t client_id) noexcept {
-  if (tl_last_client == client_id) return tl_last_producer;
-  return slow_lookup(client_id);
 }
 
 Producer* ProducerRegistry::slow_lookup(std::uint64_t client_id) noexcept {
