@@ -32,18 +32,17 @@ double round_small(double x) noexcept {
   return (x + round_magic) - round_magic;
 }
 
-// The decimal |r| / 10^K (K >= 1, not an integer), negative when v is: the whole part (0 for
+// The decimal digits / 10^K (K >= 1, not an integer), with a `-` when negative: the whole part (0 for
 // 0.05), the point and exactly K digits, leading zeros included; at most 1 + 9 + 1 + 6 bytes,
 // straight into `out`. K is a constant, so the divisions are multiplies.
 template <int K>
-char* write_decimal(char* out, double v, double r) noexcept {
+char* write_decimal(char* out, bool negative, std::uint64_t digits) noexcept {
   constexpr std::uint64_t scale = [] {
     std::uint64_t p = 1;
     for (int i = 0; i < K; ++i) p *= 10;
     return p;
   }();
-  auto const digits = static_cast<std::uint64_t>(std::fabs(r));
-  if (v < 0) *out++ = '-';
+  if (negative) *out++ = '-';
   auto fraction = static_cast<std::uint32_t>(digits % scale);
   // The whole part (< 1e9): one or two digits inline, as most prices and ratios have.
   if (auto const whole = static_cast<std::uint32_t>(digits / scale); whole < 10) {
@@ -75,16 +74,18 @@ char* write_decimal(char* out, double v, double r) noexcept {
 // Then k = 3..6. 4-5x cheaper than the general shortest-form search; nullptr when v needs more
 // digits. For 1e-6 <= |v| < 1e9 only (the caller checks).
 char* write_short_decimal(char* out, double v) noexcept {
+  bool const negative = v < 0;
+  auto const digits = [](double r) noexcept { return static_cast<std::uint64_t>(std::fabs(r)); };  // < 1e15
   if (double const r = round_small(v * 100); r / 100 == v) {
-    auto const hundredths = static_cast<std::int64_t>(r);
-    if (hundredths % 100 == 0) return write_integer(out, hundredths / 100);  // v is an integer
-    if (hundredths % 10 == 0) return write_decimal<1>(out, v, r / 10);       // exact: r is a multiple of 10
-    return write_decimal<2>(out, v, r);
+    std::uint64_t const hundredths = digits(r);
+    if (hundredths % 100 == 0) return write_integer(out, static_cast<std::int64_t>(r) / 100);  // v is an integer
+    if (hundredths % 10 == 0) return write_decimal<1>(out, negative, hundredths / 10);
+    return write_decimal<2>(out, negative, hundredths);
   }
-  if (double const r = round_small(v * 1e3); r / 1e3 == v) return write_decimal<3>(out, v, r);
-  if (double const r = round_small(v * 1e4); r / 1e4 == v) return write_decimal<4>(out, v, r);
-  if (double const r = round_small(v * 1e5); r / 1e5 == v) return write_decimal<5>(out, v, r);
-  if (double const r = round_small(v * 1e6); r / 1e6 == v) return write_decimal<6>(out, v, r);
+  if (double const r = round_small(v * 1e3); r / 1e3 == v) return write_decimal<3>(out, negative, digits(r));
+  if (double const r = round_small(v * 1e4); r / 1e4 == v) return write_decimal<4>(out, negative, digits(r));
+  if (double const r = round_small(v * 1e5); r / 1e5 == v) return write_decimal<5>(out, negative, digits(r));
+  if (double const r = round_small(v * 1e6); r / 1e6 == v) return write_decimal<6>(out, negative, digits(r));
   return nullptr;
 }
 
