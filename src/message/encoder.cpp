@@ -143,28 +143,30 @@ constexpr std::string_view type_prefix(Alias const&) noexcept { return R"({"type
 // anonymousId), once, in wire order:
 // each is handed to `each(key_with_colon, value, required)`. Both the bound and the writer
 // below walk this list, so they cannot disagree. An optional string is left out when empty.
-template <class Each>
-[[gnu::always_inline]] inline void fixed_strings(Identify const& m, Each&& each) noexcept {
+// The optional pair every type but alias starts with.
+template <class M, class Each>
+[[gnu::always_inline]] inline void optional_user_strings(M const& m, Each&& each) noexcept {
   each(R"(,"anonymousId":)", m.anonymous_id, false);
   each(R"(,"userId":)", m.user_id, false);
 }
 template <class Each>
+[[gnu::always_inline]] inline void fixed_strings(Identify const& m, Each&& each) noexcept {
+  optional_user_strings(m, each);
+}
+template <class Each>
 [[gnu::always_inline]] inline void fixed_strings(Track const& m, Each&& each) noexcept {
-  each(R"(,"anonymousId":)", m.anonymous_id, false);
-  each(R"(,"userId":)", m.user_id, false);
+  optional_user_strings(m, each);
   each(R"(,"event":)", m.event, true);
 }
 template <class PageOrScreen, class Each>
 requires std::same_as<PageOrScreen, Page> || std::same_as<PageOrScreen, Screen>
 [[gnu::always_inline]] inline void fixed_strings(PageOrScreen const& m, Each&& each) noexcept {
-  each(R"(,"anonymousId":)", m.anonymous_id, false);
-  each(R"(,"userId":)", m.user_id, false);
+  optional_user_strings(m, each);
   each(R"(,"name":)", m.name, false);
 }
 template <class Each>
 [[gnu::always_inline]] inline void fixed_strings(Group const& m, Each&& each) noexcept {
-  each(R"(,"anonymousId":)", m.anonymous_id, false);
-  each(R"(,"userId":)", m.user_id, false);
+  optional_user_strings(m, each);
   each(R"(,"groupId":)", m.group_id, true);
 }
 template <class Each>
