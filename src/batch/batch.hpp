@@ -64,6 +64,10 @@ struct SpoolLocation {
 };
 
 struct MessageSpan {
+  // Left uninitialised by a resize: the serializer grows a batch's spans and then writes them
+  // (Serializer::place_while_room), without zeroing them first.
+  MessageSpan() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would zero them
+  MessageSpan(std::uint32_t at, std::uint32_t size) noexcept : offset(at), length(size) {}
   std::uint32_t offset;
   std::uint32_t length;
 };

@@ -77,6 +77,8 @@ class Serializer {
  private:
   void take_records() noexcept;
   bool place(Record const& record) noexcept;  // false: stalled for lack of a batch buffer
+  // Places pending records into the open batch while it has room (the common case, inline).
+  void place_while_room() noexcept;
   // Room for `length` more bytes in the current batch (opening one, closing a full one); false:
   // stalled for lack of a batch buffer. The common case, an open batch with room, is the inline
   // test; opening and closing batches is make_room_slow.

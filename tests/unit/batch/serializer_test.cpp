@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@ std::uint64_t fresh_client_id() {
 
 struct Handed {
   std::size_t messages = 0;
+  std::vector<std::string> spans;  // each message's bytes as its span in `body` gives them
   std::string body;
   Compression encoding = Compression::none;
   std::string wire;
@@ -36,8 +38,10 @@ struct Handed {
 };
 
 Handed copy_of(Batch const& batch) {
-  return Handed{batch.messages.size(), std::string(batch.body.view()), batch.encoding, std::string(batch.wire.view()),
-                batch.serial};
+  std::vector<std::string> spans;
+  for (MessageSpan const& span : batch.messages) spans.emplace_back(batch.body.view().substr(span.offset, span.length));
+  return Handed{batch.messages.size(), std::move(spans), std::string(batch.body.view()), batch.encoding,
+                std::string(batch.wire.view()), batch.serial};
 }
 
 struct RigSetup {
@@ -233,6 +237,57 @@ TEST(Serializer, ClosesABatchBeforeItWouldPassMaxBatchBytes) {
   EXPECT_EQ(a->messages, 2u);
   EXPECT_EQ(b->messages, 2u);
   EXPECT_LE(a->body.size(), s.max_batch_bytes);
+}
+
+// The per-record loop copies runs of records while the batch has room and they come from one
+// block: with small blocks, several producers, and batches cut by count and by bytes, every
+// batch body must be exactly its messages joined by commas, each span must give one message,
+// and every message must arrive once, each producer's in its order.
+TEST(Serializer, EveryBatchHoldsExactlyItsMessagesAcrossBlocksProducersAndLimits) {
+  RigSetup s;
+  s.batch_size = 7;
+  s.block_capacity = 2 * 1024;  // a block holds a handful of messages: runs end often
+  s.max_blocks = 64;
+  s.batch_buffers = 8;
+  SerializerRig probe(s);
+  s.max_batch_bytes = probe.serializer().envelope_bytes() + 700;  // some batches close on bytes first
+  SerializerRig rig(s);
+  constexpr int threads = 4;
+  constexpr int per_thread = 400;
+  auto text = [](int t, int i) { return message(t * 100'000 + i, static_cast<std::size_t>((i * 37 + t) % 90)); };
+  std::vector<std::thread> producers;
+  for (int t = 0; t < threads; ++t) {
+    producers.emplace_back([&rig, &text, t] {
+      for (int i = 0; i < per_thread; ++i) ASSERT_EQ(rig.push(text(t, i)), Status::ok);
+    });
+  }
+  for (auto& p : producers) p.join();
+  rig.drain();
+
+  std::map<int, int> next_of_thread;  // producer -> the index its next message must have
+  std::size_t total = 0;
+  bool closed_on_count = false, closed_on_bytes = false;
+  while (auto batch = rig.next(200ms)) {
+    ASSERT_EQ(batch->spans.size(), batch->messages);
+    ASSERT_LE(batch->body.size(), s.max_batch_bytes);
+    std::string joined;
+    for (std::string const& m : batch->spans) joined += (joined.empty() ? "" : ",") + m;
+    std::string_view const body = batch->body;
+    ASSERT_TRUE(body.starts_with(R"({"batch":[)" + joined + R"(],"sentAt":)")) << body;
+    closed_on_count = closed_on_count || batch->messages == s.batch_size;
+    closed_on_bytes = closed_on_bytes || (batch->messages < s.batch_size && batch->messages > 1);
+    for (std::string const& m : batch->spans) {
+      int const id = std::stoi(m.substr(5));  // {"m":<id>,...
+      int const t = id / 100'000, i = id % 100'000;
+      ASSERT_EQ(m, text(t, i));
+      ASSERT_EQ(i, next_of_thread[t]) << "producer " << t << " out of order";
+      ++next_of_thread[t];
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, std::size_t{threads * per_thread});
+  EXPECT_TRUE(closed_on_count && closed_on_bytes) << "both limits cut batches";
+  EXPECT_EQ(rig.counters().consumed.load(), std::uint64_t{threads * per_thread});
 }
 
 TEST(Serializer, ClosesABatchWhenItsIntervalPasses) {
