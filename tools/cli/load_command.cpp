@@ -232,14 +232,14 @@ int run(LoadOptions const& o) {
         // Timed in ticks (ticks.hpp; converted to ns after the run): two clock_gettime calls per
         // event would cost more than a third of the call being measured.
         if (o.struct_api) {
-          refill(sequence.ids(), i);  // building the struct is not the timed call
+          refill(sequence.ids());  // building the struct is not the timed call
           std::uint64_t const t0 = ticks();
           status = client->enqueue(event);
           h.record(ticks() - t0);
           sequence.advance();
         } else {
           std::uint64_t const t0 = ticks();
-          status = send_w1_fast(*client, sequence.ids(), i);
+          status = send_w1_fast(*client, sequence.ids());
           h.record(ticks() - t0);
           sequence.advance();
         }

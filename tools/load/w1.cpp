@@ -39,10 +39,10 @@ W1Refill::W1Refill(Track& event) : event_(event), product_id_(nullptr), quantity
   quantity_ = &w1_property<std::uint64_t>(event, "quantity");
 }
 
-void W1Refill::operator()(W1Ids const& ids, std::uint64_t i) {
+void W1Refill::operator()(W1Ids const& ids) {
   event_.user_id.assign(ids.user_id());
   product_id_->assign(ids.product_id());
-  *quantity_ = i % 10;
+  *quantity_ = ids.quantity;
 }
 
 }  // namespace htevents::load

@@ -16,14 +16,16 @@
 
 namespace htevents::load {
 
-/// "user-<i>" and "sku-<i % 1000>" formatted into stack buffers: W1's per-event strings without
-/// allocating, as a careful caller of the fast path would. Does not allocate.
+/// "user-<i>" and "sku-<i % 1000>" formatted into stack buffers, and the quantity i % 10: W1's
+/// per-event values without allocating, as a careful caller of the fast path would. Does not
+/// allocate.
 struct W1Ids {
   explicit W1Ids(std::uint64_t i) noexcept {
     std::memcpy(user, "user-", 5);
     user_len = static_cast<std::size_t>(std::to_chars(user + 5, user + sizeof user, i).ptr - user);
     std::memcpy(sku, "sku-", 4);
     sku_len = static_cast<std::size_t>(std::to_chars(sku + 4, sku + sizeof sku, i % 1000).ptr - sku);
+    quantity = i % 10;
   }
   [[nodiscard]] std::string_view user_id() const noexcept { return {user, user_len}; }
   [[nodiscard]] std::string_view product_id() const noexcept { return {sku, sku_len}; }
@@ -32,11 +34,13 @@ struct W1Ids {
   char sku[16];
   std::size_t user_len;
   std::size_t sku_len;
+  std::uint64_t quantity;
 };
 
 /// W1Ids for events first, first + 1, ...: the ids' text stepped by one in place (a carry
-/// through the decimal digits) rather than formatted from scratch, as a caller numbering its
-/// events in sequence would. The same bytes as W1Ids(index()). Does not allocate.
+/// through the decimal digits) and the quantity counted round, rather than formatted and divided
+/// from scratch, as a caller numbering its events in sequence would. The same as W1Ids(index()).
+/// Does not allocate.
 class W1Sequence {
  public:
   explicit W1Sequence(std::uint64_t first) noexcept : ids_(first), index_(first), sku_number_(first % 1000) {}
@@ -44,6 +48,7 @@ class W1Sequence {
   [[nodiscard]] std::uint64_t index() const noexcept { return index_; }
   void advance() noexcept {
     ++index_;
+    if (++ids_.quantity == 10) ids_.quantity = 0;
     step(ids_.user, ids_.user_len, 5);
     if (++sku_number_ == 1000) {
       sku_number_ = 0;
@@ -74,29 +79,29 @@ class W1Sequence {
   std::uint64_t sku_number_;  // index_ % 1000
 };
 
-/// W1 event i through the fast path (client.track(...)...send()), with its ids already
-/// formatted (`ids` holds W1Ids(i)'s text). Allocates nothing itself; thread-safe as Client::track is.
-[[nodiscard]] inline Status send_w1_fast(Client& client, W1Ids const& ids, std::uint64_t i) noexcept {
+/// W1 event i through the fast path (client.track(...)...send()), with its values already
+/// made (`ids` holds W1Ids(i)). Allocates nothing itself; thread-safe as Client::track is.
+[[nodiscard]] inline Status send_w1_fast(Client& client, W1Ids const& ids) noexcept {
   return client.track("Order completed")
       .user_id(ids.user_id())
       .property("total", 29.99)
       .property("currency", "USD")
       .property("product_id", ids.product_id())
-      .property("quantity", i % 10)
+      .property("quantity", ids.quantity)
       .property("coupon", nullptr)
       .send();
 }
 
 /// W1 event i through the fast path, formatting its ids first.
 [[nodiscard]] inline Status send_w1_fast(Client& client, std::uint64_t i) noexcept {
-  return send_w1_fast(client, W1Ids(i), i);
+  return send_w1_fast(client, W1Ids(i));
 }
 
 /// W1 event i as a struct for Client::enqueue. Allocates (strings, properties).
 [[nodiscard]] Track w1_event(std::uint64_t i);
 
-/// Turns one Track, a W1 event as w1_event made it, into W1 event i (`ids` holds W1Ids(i)'s
-/// text) in place, as a caller reusing one struct per thread would: it finds the two
+/// Turns one Track, a W1 event as w1_event made it, into W1 event i (`ids` holds W1Ids(i)) in
+/// place, as a caller reusing one struct per thread would: it finds the two
 /// properties that change once (Object::find, Value::get_if), then each refill assigns the
 /// fields that differ into their own storage, with no key search and no Value built. Allocates
 /// nothing once the event has held ids as long. The event must outlive it and keep its
@@ -104,7 +109,7 @@ class W1Sequence {
 class W1Refill {
  public:
   explicit W1Refill(Track& event);
-  void operator()(W1Ids const& ids, std::uint64_t i);
+  void operator()(W1Ids const& ids);
 
  private:
   Track& event_;

@@ -1,6 +1,6 @@
 // load::W1Sequence steps W1's ids in place and W1Refill reuses a Track: every step must
 // give exactly what W1Ids and w1_event build from scratch, across the carries (9 -> 10,
-// 99 -> 100) and the sku's wrap at 1000.
+// 99 -> 100), the quantity's wrap at 10 and the sku's at 1000.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -22,6 +22,8 @@ void expect_same_ids_from(std::uint64_t first, std::uint64_t count) {
     ASSERT_EQ(sequence.index(), i);
     ASSERT_EQ(sequence.ids().user_id(), expected.user_id()) << "event " << i;
     ASSERT_EQ(sequence.ids().product_id(), expected.product_id()) << "event " << i;
+    ASSERT_EQ(sequence.ids().quantity, expected.quantity) << "event " << i;
+    ASSERT_EQ(expected.quantity, i % 10);
     sequence.advance();
   }
 }
@@ -45,7 +47,7 @@ TEST(W1Sequence, ARefilledTrackEqualsTheEventBuiltFromScratch) {
   htevents::Track event = w1_event(995);
   W1Refill refill(event);
   for (std::uint64_t i = 995; i < 1'012; ++i) {
-    refill(sequence.ids(), i);
+    refill(sequence.ids());
     htevents::Track const expected = w1_event(i);
     ASSERT_EQ(event.user_id, expected.user_id) << "event " << i;
     ASSERT_EQ(event.event, expected.event);
@@ -60,12 +62,12 @@ TEST(W1Sequence, ARefilledTrackEqualsTheEventBuiltFromScratch) {
 TEST(W1Sequence, ARefillGivesAnotherShapeW1sChangingFields) {
   htevents::Track event{.user_id = "someone", .event = "Other", .properties = {{"quantity", "three"}, {"x", 1}}};
   W1Refill refill(event);
-  refill(htevents::load::W1Ids(1'234), 1'234);
+  refill(htevents::load::W1Ids(1'234));
   EXPECT_EQ(event.user_id, "user-1234");
   EXPECT_EQ(event.properties,
             (htevents::Object{{"quantity", std::uint64_t{4}}, {"x", 1}, {"product_id", "sku-234"}}));
   htevents::Track again = event;
-  W1Refill{again}(htevents::load::W1Ids(7), 7);
+  W1Refill{again}(htevents::load::W1Ids(7));
   EXPECT_EQ(again.properties,
             (htevents::Object{{"quantity", std::uint64_t{7}}, {"x", 1}, {"product_id", "sku-7"}}));
 }
