@@ -118,8 +118,7 @@ WriterCore::WriterCore(WriterCore&& other) noexcept
   other.producer_ = nullptr;
 }
 
-WriterCore::~WriterCore() {
-  if (!owner_) return;
+void WriterCore::discard_unsent() noexcept {
   MessageArena(client_->intake(), *producer_).discard();  // never sent: nothing was accepted
   release();
 }

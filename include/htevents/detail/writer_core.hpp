@@ -48,7 +48,10 @@ class WriterCore {
   WriterCore(WriterCore const&) = delete;
   WriterCore& operator=(WriterCore const&) = delete;
   WriterCore& operator=(WriterCore&&) = delete;
-  HTEVENTS_EXPORT ~WriterCore();
+  // Inline: after send() (the usual end) there is nothing to do, and the test is all it costs.
+  ~WriterCore() {
+    if (owner_) discard_unsent();
+  }
 
   HTEVENTS_EXPORT void top_string(std::string_view key, std::string_view value) noexcept;
   HTEVENTS_EXPORT void top_object(std::string_view key, Object const& value) noexcept;
@@ -203,6 +206,8 @@ class WriterCore {
     return p + fragment.size();
   }
   void release() noexcept;
+  // A writer destroyed without send(): its draft is dropped (nothing was accepted).
+  HTEVENTS_EXPORT void discard_unsent() noexcept;
   // The message cannot be sent (or has been): the status, and no room left at the cursor, so
   // that the inline members' room test alone sends every later call to the out-of-line path,
   // which sees the status. Every status other than ok is set through here.
