@@ -56,8 +56,44 @@ WriterCore::WriterCore(ClientCore* client, MessageType type, std::string_view he
   }
 }
 
+// The usual case without a call in it, so that it saves no registers: this thread's producer
+// is the cached one, the client open, no writer open on it, a head given, no reclaim request
+// and room in the block. Anything else is open_general's, which checks it all again; a reclaim
+// request seen after the hold is settled by open_held.
 bool WriterCore::open(bool has_head, std::size_t room) noexcept {
   if (client_ == nullptr) return false;  // status_ stays closed
+  Intake& intake = client_->intake();
+  Producer* const producer = intake.cached_producer();
+  if (producer == nullptr || intake.closed() || producer->writer_open || !has_head) [[unlikely]] {
+    return open_general(has_head, room);
+  }
+  producer_ = producer;
+  status_ = Status::ok;
+  owner_ = true;
+  producer->writer_open = true;
+  producer->holding.store(true, std::memory_order_relaxed);  // hold_block(), its settle_reclaim() below
+  light_barrier();
+  if (producer->reclaim.load(std::memory_order_relaxed) != Producer::reclaim_none) [[unlikely]] {
+    return open_held(room);
+  }
+  return take_room(room);
+}
+[[gnu::noinline]] bool WriterCore::open_held(std::size_t room) noexcept {
+  answer_reclaim(*producer_);
+  return take_room(room);
+}
+// The draft's cursor and the block's end, when the producer's block has `room` bytes left.
+inline bool WriterCore::take_room(std::size_t room) noexcept {
+  Block* const block = producer_->block.load(std::memory_order_relaxed);
+  if (block == nullptr) return false;
+  char* const p = block->data() + producer_->pos + producer_->draft;
+  char* const end = block->data() + block->capacity;
+  if (static_cast<std::size_t>(end - p) < room) return false;
+  cur_ = p;
+  end_ = end;
+  return true;
+}
+[[gnu::noinline]] bool WriterCore::open_general(bool has_head, std::size_t room) noexcept {
   Intake& intake = client_->intake();
   producer_ = intake.this_thread_producer();
   if (producer_ == nullptr) {
@@ -81,14 +117,7 @@ bool WriterCore::open(bool has_head, std::size_t room) noexcept {
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
-  Block* const block = producer_->block.load(std::memory_order_relaxed);
-  if (block == nullptr) return false;
-  char* const p = block->data() + producer_->pos + producer_->draft;
-  char* const end = block->data() + block->capacity;
-  if (static_cast<std::size_t>(end - p) < room) return false;
-  cur_ = p;
-  end_ = end;
-  return true;
+  return take_room(room);
 }
 
 void WriterCore::open_slow(std::string_view head) noexcept {

@@ -180,6 +180,10 @@ class WriterCore {
   // open_slow must write the head.
   HTEVENTS_EXPORT bool open(bool has_head, std::size_t room) noexcept;
   HTEVENTS_EXPORT void open_slow(std::string_view head) noexcept;
+  // open()'s other cases (src/message/writer.cpp): every check, in order, and the hold.
+  bool open_general(bool has_head, std::size_t room) noexcept;
+  bool open_held(std::size_t room) noexcept;
+  bool take_room(std::size_t room) noexcept;
   // The message's opening up to its head string: `{"type":"track","event":`, and for page and
   // screen `,"name":` only when they have a name. identify has no head.
   static char* write_head_prefix(char* p, MessageType type, bool has_head) noexcept {
