@@ -32,17 +32,18 @@ double round_small(double x) noexcept {
   return (x + round_magic) - round_magic;
 }
 
+constexpr std::uint64_t power_of_ten(int k) noexcept {
+  std::uint64_t p = 1;
+  for (int i = 0; i < k; ++i) p *= 10;
+  return p;
+}
+
 // `whole.fraction` with exactly K fraction digits (leading zeros included) and a `-` when
 // negative: at most 1 + 9 + 1 + 6 bytes, straight into `out`. whole < 1e9, fraction < 10^K; K is
 // a constant, so the divisions are multiplies.
 template <int K>
 char* write_decimal_parts(char* out, bool negative, std::uint32_t whole, std::uint32_t fraction) noexcept {
-  constexpr std::uint32_t scale = [] {
-    std::uint32_t p = 1;
-    for (int i = 0; i < K; ++i) p *= 10;
-    return p;
-  }();
-  if (fraction >= scale) __builtin_unreachable();  // the caller's promise: fewer divisions below
+  if (fraction >= power_of_ten(K)) __builtin_unreachable();  // the caller's promise: fewer divisions below
   if (negative) *out++ = '-';
   // The whole part: one or two digits inline, as most prices and ratios have.
   if (whole < 10) {
@@ -67,11 +68,7 @@ char* write_decimal_parts(char* out, bool negative, std::uint32_t whole, std::ui
 // its K fraction digits.
 template <int K>
 char* write_decimal(char* out, bool negative, std::uint64_t digits) noexcept {
-  constexpr std::uint64_t scale = [] {
-    std::uint64_t p = 1;
-    for (int i = 0; i < K; ++i) p *= 10;
-    return p;
-  }();
+  constexpr std::uint64_t scale = power_of_ten(K);
   return write_decimal_parts<K>(out, negative, static_cast<std::uint32_t>(digits / scale),
                                 static_cast<std::uint32_t>(digits % scale));
 }

@@ -71,8 +71,7 @@ bool WriterCore::open(bool has_head, std::size_t room) noexcept {
   status_ = Status::ok;
   owner_ = true;
   producer->writer_open = true;
-  producer->holding.store(true, std::memory_order_relaxed);  // hold_block(), its settle_reclaim() below
-  light_barrier();
+  raise_hold(*producer);  // hold_block(), its settle_reclaim() below
   if (producer->reclaim.load(std::memory_order_relaxed) != Producer::reclaim_none) [[unlikely]] {
     return open_held(room);
   }

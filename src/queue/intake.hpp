@@ -57,7 +57,7 @@ class Intake {
   // --- producer side (hot path) ---
   Producer* this_thread_producer() noexcept { return producers_.for_this_thread(client_id_); }
   // This thread's producer when it is the one cached (the thread's last client), else nullptr.
-  Producer* cached_producer() const noexcept { return tl_last_client == client_id_ ? tl_last_producer : nullptr; }
+  Producer* cached_producer() const noexcept { return ProducerRegistry::cached(client_id_); }
   // Marks `producer` busy and checks `closed`: false means closed. Store-load handshake with
   // stop(): either wait_for_enqueues_in_progress() sees `active` and waits for this enqueue,
   // or this load sees `closed`. The store-load order comes from an asymmetric barrier: a

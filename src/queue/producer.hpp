@@ -89,10 +89,15 @@ inline void settle_reclaim(Producer& producer) noexcept {
   answer_reclaim(producer);
 }
 
-// The owner is about to touch its block (a writer opens).
-inline void hold_block(Producer& producer) noexcept {
+// The owner raises `holding` before it touches its block; a reclaim request is checked after.
+inline void raise_hold(Producer& producer) noexcept {
   producer.holding.store(true, std::memory_order_relaxed);
   light_barrier();
+}
+
+// The owner is about to touch its block (a writer opens).
+inline void hold_block(Producer& producer) noexcept {
+  raise_hold(producer);
   settle_reclaim(producer);
 }
 
@@ -117,8 +122,12 @@ class ProducerRegistry {
   // This thread's producer for this client (created or adopted on first use); nullptr only if
   // memory ran out.
   Producer* for_this_thread(std::uint64_t client_id) noexcept {
-    if (tl_last_client == client_id) return tl_last_producer;
+    if (Producer* const producer = cached(client_id)) return producer;
     return slow_lookup(client_id);
+  }
+  // This thread's producer when it is the cached one (its last client's), else nullptr.
+  static Producer* cached(std::uint64_t client_id) noexcept {
+    return tl_last_client == client_id ? tl_last_producer : nullptr;
   }
   // Snapshot of all producers, for stats and flush. Takes the registry mutex.
   template <class F>
