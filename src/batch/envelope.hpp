@@ -45,8 +45,7 @@ class Envelope {
     std::size_t at = body.size();
     if (!batch.messages.empty()) body.data()[at++] = ',';
     std::memcpy(body.data() + at, message_json.data(), message_json.size());
-    batch.messages.push_back(
-        MessageSpan{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size())});
+    batch.messages.emplace_back(static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(message_json.size()));
     body.resize(at + message_json.size());
   }
   // Ends the body after its messages with sentAt = `now` and the batch's messageId (kept in

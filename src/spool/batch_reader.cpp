@@ -59,7 +59,7 @@ bool find_message_spans(std::string_view body, std::size_t envelope_at, std::vec
       }
     }
     if (depth != 0) return false;
-    out.push_back(MessageSpan{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(pos - start)});
+    out.emplace_back(static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(pos - start));
     if (pos < envelope_at) {
       if (body[pos] != ',') return false;
       ++pos;
