@@ -176,6 +176,26 @@ HTEVENTS_EXPORT char* write_integer(char* out, std::int64_t v) noexcept;
 /// Unsigned overload of write_integer.
 HTEVENTS_EXPORT char* write_integer(char* out, std::uint64_t v) noexcept;
 
+/// write_integer, with values below 100 written here rather than by the call: counts,
+/// quantities and levels usually are that small, and the call costs more than the digits.
+inline char* write_integer_inline(char* out, std::uint64_t v) noexcept {
+  if (v < 10) {
+    *out = static_cast<char>('0' + v);
+    return out + 1;
+  }
+  if (v < 100) {
+    auto const small = static_cast<unsigned>(v);
+    out[0] = static_cast<char>('0' + small / 10);
+    out[1] = static_cast<char>('0' + small % 10);
+    return out + 2;
+  }
+  return write_integer(out, v);
+}
+/// Signed overload of write_integer_inline: negative values go to the call.
+inline char* write_integer_inline(char* out, std::int64_t v) noexcept {
+  return v >= 0 ? write_integer_inline(out, static_cast<std::uint64_t>(v)) : write_integer(out, v);
+}
+
 /// Bound on write_double's output (the longest shortest form is 24 bytes,
 /// e.g. "-2.2250738585072014e-308").
 constexpr std::size_t max_double_size = 32;

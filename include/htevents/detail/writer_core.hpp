@@ -103,7 +103,7 @@ class WriterCore {
   template <class Key>
   void member(Key const& key, std::int64_t value) noexcept {
     if (char* p = inline_key(key, max_integer_size)) {
-      cur_ = write_integer(p, value);
+      cur_ = write_integer_inline(p, value);
     } else {
       member_slow(key_view(key), value);
     }
@@ -111,7 +111,7 @@ class WriterCore {
   template <class Key>
   void member(Key const& key, std::uint64_t value) noexcept {
     if (char* p = inline_key(key, max_integer_size)) {
-      cur_ = write_integer(p, value);
+      cur_ = write_integer_inline(p, value);
     } else {
       member_slow(key_view(key), value);
     }

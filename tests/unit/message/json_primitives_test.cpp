@@ -240,6 +240,30 @@ TEST(Integer, MatchesToStringAroundPowersOfTen) {
   }
 }
 
+std::string inline_integer(std::int64_t v) {
+  char buf[hd::max_integer_size];
+  return {buf, hd::write_integer_inline(buf, v)};
+}
+std::string inline_integer(std::uint64_t v) {
+  char buf[hd::max_integer_size];
+  return {buf, hd::write_integer_inline(buf, v)};
+}
+
+// write_integer_inline writes values below 100 itself and calls write_integer for the rest:
+// every value either side of those two cuts, and the extremes, as std::to_string writes them.
+TEST(Integer, InlineFormMatchesToStringAcrossItsCuts) {
+  for (std::int64_t v = -120; v <= 1100; ++v) {
+    EXPECT_EQ(inline_integer(v), std::to_string(v));
+    if (v >= 0) {
+      EXPECT_EQ(inline_integer(static_cast<std::uint64_t>(v)), std::to_string(v));
+    }
+  }
+  for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+    EXPECT_EQ(inline_integer(v), std::to_string(v));
+  }
+  EXPECT_EQ(inline_integer(std::numeric_limits<std::uint64_t>::max()), "18446744073709551615");
+}
+
 // ---- Doubles ------------------------------------------------------------------------------
 
 std::string dbl(double v) {
