@@ -283,6 +283,19 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
 }
 
 Status WriterCore::send() noexcept {
+  // The usual message first, in as few tests as it takes: nothing failed, this writer holds the
+  // draft (so producer_ is set), it has a userId (or an anonymousId, for every type but alias),
+  // and the tail fits.
+  bool const has_user = has_user_ || (has_anonymous_ && type_ != MessageType::alias);
+  if (status_ == Status::ok && owner_ && has_user && static_cast<std::size_t>(end_ - cur_) >= max_message_tail) {
+    return send_in_place();
+  }
+  return send_general();
+}
+
+// Every other case, in order: no producer, a failed or incomplete message, a second send(), no
+// room for the tail in the block (the message is finished through a MessageArena).
+[[gnu::noinline]] Status WriterCore::send_general() noexcept {
   if (producer_ == nullptr) return status_;  // no client, or no memory for a producer
   Status status = status_;
   if (status == Status::ok) {
@@ -293,9 +306,6 @@ Status WriterCore::send() noexcept {
     if (status == Status::ok) status = Status::invalid_usage;  // already sent
     bump(producer_->rejected[static_cast<std::size_t>(status)]);
     return status;
-  }
-  if (status == Status::ok && static_cast<std::size_t>(end_ - cur_) >= max_message_tail) {
-    return send_in_place();
   }
   MessageArena out = resume(client_->intake(), *producer_, cur_);
   if (status == Status::ok) {

@@ -172,6 +172,7 @@ class WriterCore {
  private:
   bool top_level_allowed() noexcept;
   Status send_in_place() noexcept;
+  Status send_general() noexcept;
 
   // A new message for this thread's producer: the checks (client open, no other writer, the
   // head the type requires), then the draft. True when the block has `room` bytes at the
