@@ -277,7 +277,11 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
   }
   if (status != Status::ok) producer.draft = 0;  // discarded: nothing was accepted
   intake.end_enqueue(producer, status);
-  release();
+  // release(), for a writer send() found holding the draft: no second test of owner_, and the
+  // producer from the register rather than reloaded (the char stores above may alias producer_).
+  producer.writer_open = false;
+  unhold_block(producer);
+  owner_ = false;
   stop(status == Status::ok ? Status::invalid_usage : status);  // a second send() is misuse
   return status;
 }
