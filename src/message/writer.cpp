@@ -75,17 +75,17 @@ bool WriterCore::open(bool has_head, std::size_t room) noexcept {
   if (producer->reclaim.load(std::memory_order_relaxed) != Producer::reclaim_none) [[unlikely]] {
     return open_held(room);
   }
-  return take_room(room);
+  return take_room(*producer, room);  // not producer_, which the barrier in raise_hold() makes a reload
 }
 [[gnu::noinline]] bool WriterCore::open_held(std::size_t room) noexcept {
   answer_reclaim(*producer_);
-  return take_room(room);
+  return take_room(*producer_, room);
 }
 // The draft's cursor and the block's end, when the producer's block has `room` bytes left.
-inline bool WriterCore::take_room(std::size_t room) noexcept {
-  Block* const block = producer_->block.load(std::memory_order_relaxed);
+inline bool WriterCore::take_room(Producer const& producer, std::size_t room) noexcept {
+  Block* const block = producer.block.load(std::memory_order_relaxed);
   if (block == nullptr) return false;
-  char* const p = block->data() + producer_->pos + producer_->draft;
+  char* const p = block->data() + producer.pos + producer.draft;
   char* const end = block->data() + block->capacity;
   if (static_cast<std::size_t>(end - p) < room) return false;
   cur_ = p;
@@ -116,7 +116,7 @@ inline bool WriterCore::take_room(std::size_t room) noexcept {
   owner_ = true;
   producer_->writer_open = true;
   hold_block(*producer_);  // the draft lives in the block until send(): no reclaimer may take it
-  return take_room(room);
+  return take_room(*producer_, room);
 }
 
 void WriterCore::open_slow(std::string_view head) noexcept {

@@ -184,7 +184,7 @@ class WriterCore {
   // open()'s other cases (src/message/writer.cpp): every check, in order, and the hold.
   bool open_general(bool has_head, std::size_t room) noexcept;
   bool open_held(std::size_t room) noexcept;
-  bool take_room(std::size_t room) noexcept;
+  bool take_room(Producer const& producer, std::size_t room) noexcept;
   // The message's opening up to its head string: `{"type":"track","event":`, and for page and
   // screen `,"name":` only when they have a name. identify has no head.
   static char* write_head_prefix(char* p, MessageType type, bool has_head) noexcept {
