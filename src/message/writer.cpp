@@ -151,11 +151,13 @@ void WriterCore::discard_unsent() noexcept {
   release();
 }
 
+inline void WriterCore::release_owned(Producer& producer) noexcept {
+  producer.writer_open = false;
+  unhold_block(producer);
+  owner_ = false;
+}
 void WriterCore::release() noexcept {
-  if (owner_) {
-    producer_->writer_open = false;
-    unhold_block(*producer_);
-  }
+  if (owner_) release_owned(*producer_);
   owner_ = false;
 }
 
@@ -277,21 +279,18 @@ void WriterCore::member_slow(std::string_view key, std::nullptr_t) noexcept {
   }
   if (status != Status::ok) producer.draft = 0;  // discarded: nothing was accepted
   intake.end_enqueue(producer, status);
-  // release(), for a writer send() found holding the draft: no second test of owner_, and the
-  // producer from the register rather than reloaded (the char stores above may alias producer_).
-  producer.writer_open = false;
-  unhold_block(producer);
-  owner_ = false;
+  // send() found this writer holding the draft: no second test of owner_, and the producer from
+  // its register (the tail's char stores and the barriers above would make producer_ a reload).
+  release_owned(producer);
   stop(status == Status::ok ? Status::invalid_usage : status);  // a second send() is misuse
   return status;
 }
 
 Status WriterCore::send() noexcept {
   // The usual message first, in as few tests as it takes: nothing failed, this writer holds the
-  // draft (so producer_ is set), it has a userId (or an anonymousId, for every type but alias),
-  // and the tail fits.
-  bool const has_user = has_user_ || (has_anonymous_ && type_ != MessageType::alias);
-  if (status_ == Status::ok && owner_ && has_user && static_cast<std::size_t>(end_ - cur_) >= max_message_tail) {
+  // draft (so producer_ is set), it has the user its type requires, and the tail fits.
+  if (status_ == Status::ok && owner_ && has_required_user() &&
+      static_cast<std::size_t>(end_ - cur_) >= max_message_tail) {
     return send_in_place();
   }
   return send_general();
@@ -303,8 +302,7 @@ Status WriterCore::send() noexcept {
   if (producer_ == nullptr) return status_;  // no client, or no memory for a producer
   Status status = status_;
   if (status == Status::ok) {
-    bool const user_ok = type_ == MessageType::alias ? has_user_ : (has_user_ || has_anonymous_);
-    if (!user_ok) status = Status::missing_user_id;
+    if (!has_required_user()) status = Status::missing_user_id;
   }
   if (!owner_) {
     if (status == Status::ok) status = Status::invalid_usage;  // already sent

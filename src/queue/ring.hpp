@@ -15,7 +15,7 @@ struct RingTraits : moodycamel::ConcurrentQueueDefaultTraits {
   // a flag per record. With flags, a producer reaching a block boundary scans 256 flags to see
   // whether the next block is free, then clears 256 of them, and the serializer sets one flag
   // per record it takes. With the counter, those are one load, one store and one fetch_add per
-  // bulk take (about 9 instructions per event less, counted with tools/instructions.sh).
+  // bulk take (about 10 instructions per event less, counted with tools/instructions.sh).
   static constexpr std::size_t EXPLICIT_BLOCK_EMPTY_COUNTER_THRESHOLD = 128;
 };
 

@@ -211,6 +211,12 @@ class WriterCore {
     return p + fragment.size();
   }
   void release() noexcept;
+  // release() for a writer known to hold the draft of `producer` (producer_).
+  void release_owned(Producer& producer) noexcept;
+  // Whoever the message is about: a userId, or an anonymousId for every type but alias.
+  [[nodiscard]] bool has_required_user() const noexcept {
+    return has_user_ || (has_anonymous_ && type_ != MessageType::alias);
+  }
   // A writer destroyed without send(): its draft is dropped (nothing was accepted).
   HTEVENTS_EXPORT void discard_unsent() noexcept;
   // The message cannot be sent (or has been): the status, and no room left at the cursor, so

@@ -210,14 +210,14 @@ TEST(JsonString, MaxSizeBoundsWorstCase) {
 
 // ---- Integers -----------------------------------------------------------------------------
 
-std::string integer(std::int64_t v) {
+// What `write` puts in a buffer of max_integer_size for `v`.
+template <class Int>
+std::string written(char* (*write)(char*, Int), Int v) {
   char buf[hd::max_integer_size];
-  return {buf, hd::write_integer(buf, v)};
+  return {buf, write(buf, v)};
 }
-std::string integer(std::uint64_t v) {
-  char buf[hd::max_integer_size];
-  return {buf, hd::write_integer(buf, v)};
-}
+std::string integer(std::int64_t v) { return written(hd::write_integer, v); }
+std::string integer(std::uint64_t v) { return written(hd::write_integer, v); }
 
 TEST(Integer, WritesExtremes) {
   EXPECT_EQ(integer(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808");
@@ -240,14 +240,8 @@ TEST(Integer, MatchesToStringAroundPowersOfTen) {
   }
 }
 
-std::string inline_integer(std::int64_t v) {
-  char buf[hd::max_integer_size];
-  return {buf, hd::write_integer_inline(buf, v)};
-}
-std::string inline_integer(std::uint64_t v) {
-  char buf[hd::max_integer_size];
-  return {buf, hd::write_integer_inline(buf, v)};
-}
+std::string inline_integer(std::int64_t v) { return written(hd::write_integer_inline, v); }
+std::string inline_integer(std::uint64_t v) { return written(hd::write_integer_inline, v); }
 
 // write_integer_inline writes values below 100 itself and calls write_integer for the rest:
 // every value either side of those two cuts, and the extremes, as std::to_string writes them.
